@@ -1,0 +1,400 @@
+"""Binary cross-entropy: independent (multi-label) classes, from probabilities or logits."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._namespace import array_namespace, astype, compute_dtype
+from ._primitives import sigmoid_parts
+from ._reduction import LossResult, reduce_loss
+from ._registry import register
+from ._summation import accurate_sum
+from ._validation import (
+    check_axis,
+    check_float_array,
+    check_in_range,
+    check_label_array,
+    check_label_smoothing,
+    check_no_nan,
+    check_reduction,
+    check_same_shape,
+    check_weight,
+)
+
+__all__ = [
+    "binary_crossentropy",
+    "sigmoid_cross_entropy_with_logits",
+    "weighted_cross_entropy_with_logits",
+]
+
+PROB_REMEDY = "If these are logits, pass from_logits=True."
+
+
+class Elementwise(NamedTuple):
+    """Validated element-wise inputs in the compute dtype."""
+
+    xp: Any
+    y: Any  # labels, compute dtype
+    x: Any  # predictions (probabilities or logits), compute dtype
+    dtype: Any  # the predictions' dtype: the output dtype
+    pos_weight: Any | None  # compute dtype, broadcastable along the last axis
+
+
+def prepare_elementwise(
+    fn: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool,
+    validate: bool,
+    pos_weight: Any = None,
+    extra: tuple[Any, ...] = (),
+    names: tuple[str, str] = ("y_true", "y_pred"),
+    label_range: tuple[float, float] | None = (0.0, 1.0),
+) -> Elementwise:
+    """Checks shared by the element-wise losses (binary, focal, squared error)."""
+    t_name, p_name = names
+    xp = array_namespace(y_true, y_pred, pos_weight, *extra)
+    arr = check_float_array(fn, p_name, y_pred, xp)
+    lab = check_label_array(fn, t_name, y_true, xp)
+    check_same_shape(fn, t_name, lab, p_name, arr)
+    if validate:
+        check_no_nan(fn, t_name, lab, xp)
+        check_no_nan(fn, p_name, arr, xp)
+        if label_range is not None:
+            check_in_range(fn, t_name, lab, xp, *label_range)
+        if not from_logits:
+            check_in_range(fn, p_name, arr, xp, 0.0, 1.0, remedy=PROB_REMEDY)
+    cdt = compute_dtype(xp, arr.dtype)
+    pw = None
+    if pos_weight is not None:
+        c = arr.shape[-1] if arr.ndim else 1
+        pw = check_weight(fn, "pos_weight", pos_weight, xp, ((), (c,)))
+        pw = astype(xp, pw, cdt)
+    return Elementwise(xp, astype(xp, lab, cdt), astype(xp, arr, cdt), arr.dtype, pw)
+
+
+def mul0(xp: Any, a: Any, b: Any) -> Any:
+    """``a * b`` with ``0 * inf = 0``: a term with zero weight contributes nothing."""
+    return xp.where(a == 0, 0.0, a * b)
+
+
+def sigmoid_xent_core(xp: Any, y: Any, x: Any, pw: Any | None, need_grad: bool) -> tuple[Any, Any]:
+    r"""Element-wise :math:`w\,y\,\operatorname{softplus}(-x) + (1-y)\operatorname{softplus}(x)`.
+
+    Derivative: :math:`(1 - y)\,\sigma(x) - w\,y\,\sigma(-x)`. One exp per element.
+    """
+    sp_pos, sp_neg, sig_pos, sig_neg = sigmoid_parts(xp, x)
+    wy = y if pw is None else y * pw
+    loss = mul0(xp, wy, sp_neg) + mul0(xp, 1.0 - y, sp_pos)
+    grad = (1.0 - y) * sig_pos - wy * sig_neg if need_grad else None
+    return loss, grad
+
+
+def binary_prob_core(xp: Any, y: Any, p: Any, pw: Any | None, need_grad: bool) -> tuple[Any, Any]:
+    r"""Element-wise :math:`-w\,y \log p - (1 - y)\operatorname{log1p}(-p)`.
+
+    Derivative: :math:`-w\,y / p + (1 - y) / (1 - p)`, each term 0 where its weight is 0.
+    """
+    wy = y if pw is None else y * pw
+    ny = 1.0 - y
+    loss = mul0(xp, wy, -xp.log(p)) + mul0(xp, ny, -xp.log1p(-p))
+    grad = None
+    if need_grad:
+        grad = xp.where(ny == 0, 0.0, ny / (1.0 - p)) - xp.where(wy == 0, 0.0, wy / p)
+    return loss, grad
+
+
+def mean_over_axis(
+    fn: str, xp: Any, loss: Any, grad: Any | None, axis: Any, *, exact: bool
+) -> tuple[Any, Any, int]:
+    """Average element-wise losses over ``axis``; the gradient is divided by its length.
+
+    Returns the per-sample loss, the element-wise gradient moved to the last axis, and the axis.
+    """
+    ax = check_axis(fn, axis, loss.ndim)
+    n = loss.shape[ax]
+    if n == 0:
+        raise ValueError(f"{fn}: the predictions must have at least one element along axis {ax}.")
+    per_sample = accurate_sum(xp, loss, ax, exact=exact) / n
+    if grad is not None:
+        grad = grad / n
+        if ax != grad.ndim - 1:
+            grad = xp.moveaxis(grad, ax, -1)
+    return per_sample, grad, ax
+
+
+def smooth_binary(y: Any, label_smoothing: float) -> Any:
+    """Keras's binary label smoothing, toward 0.5: :math:`y (1 - s) + s / 2`."""
+    return y if label_smoothing == 0 else y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+
+def _binary(
+    fn: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    pos_weight: Any = None,
+    axis: int = -1,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+    need_grad: bool = False,
+) -> LossResult:
+    reduction = check_reduction(fn, reduction)
+    ls = check_label_smoothing(fn, label_smoothing)
+    ew = prepare_elementwise(
+        fn,
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        validate=validate,
+        pos_weight=pos_weight,
+        extra=(sample_weight,),
+    )
+    xp = ew.xp
+    y = smooth_binary(ew.y, ls)
+    with np.errstate(all="ignore"):
+        core = sigmoid_xent_core if from_logits else binary_prob_core
+        loss, grad = core(xp, y, ew.x, ew.pos_weight, need_grad)
+        loss, grad, ax = mean_over_axis(fn, xp, loss, grad, axis, exact=ew.x.dtype == ew.dtype)
+    return reduce_loss(
+        fn,
+        xp,
+        loss,
+        grad,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        out_dtype=ew.dtype,
+        grad_axis=ax,
+    )
+
+
+def _sigmoid(
+    fn: str,
+    labels: Any,
+    logits: Any,
+    pos_weight: Any = None,
+    *,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+    need_grad: bool = False,
+) -> LossResult:
+    reduction = check_reduction(fn, reduction)
+    ew = prepare_elementwise(
+        fn,
+        labels,
+        logits,
+        from_logits=True,
+        validate=validate,
+        pos_weight=pos_weight,
+        extra=(sample_weight,),
+        names=("labels", "logits"),
+    )
+    with np.errstate(all="ignore"):
+        loss, grad = sigmoid_xent_core(ew.xp, ew.y, ew.x, ew.pos_weight, need_grad)
+    return reduce_loss(
+        fn,
+        ew.xp,
+        loss,
+        grad,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        out_dtype=ew.dtype,
+    )
+
+
+def binary_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    pos_weight: Any = None,
+    axis: int = -1,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Binary cross-entropy of independent labels, averaged over ``axis`` (Keras semantics).
+
+    .. math::
+
+        \ell = \frac{1}{n} \sum_{i=1}^{n} \big[-w\,y'_i \log p_i - (1 - y'_i)
+               \operatorname{log1p}(-p_i)\big], \qquad y' = (1 - s)\,y + s/2
+
+    over the ``n`` elements along ``axis``, with :math:`w` = ``pos_weight``. With
+    ``from_logits=True`` the terms are :math:`w\,y' \operatorname{softplus}(-x)
+    + (1 - y')\operatorname{softplus}(x)`, both non-negative. No epsilon, no clipping: ``p = 0``
+    for a positive label is ``+inf``, ``p = 1`` with label 1 is exactly 0, and ``0 log 0 = 0``.
+
+    Gradient with respect to ``y_pred``: :math:`\frac{1}{n}[-w y'/p + (1 - y')/(1 - p)]`, or
+    :math:`\frac{1}{n}[(1 - y')\sigma(x) - w\,y'\sigma(-x)]` for logits.
+
+    Each label is independent, so this suits multi-label problems (an image may be "person" and
+    "man" at once); use :func:`categorical_crossentropy` when exactly one class is true.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels in [0, 1] (soft labels allowed), the shape of ``y_pred``.
+    y_pred : array_like
+        Probabilities in [0, 1] or, with ``from_logits=True``, logits.
+    from_logits : bool, default False
+        Whether ``y_pred`` holds logits.
+    label_smoothing : float in [0, 1], default 0
+        Pull the labels toward 0.5: :math:`y' = (1 - s) y + s / 2`.
+    pos_weight : float or array_like of shape (C,), optional
+        Weight of the positive term, per class along the last axis (trades recall for precision).
+    axis : int, default -1
+        The axis averaged over (the label axis). A 1-d input gives a 0-d result per call.
+    sample_weight : array_like, optional
+        Per-sample weights, of the output's shape (or a scalar).
+    reduction : {"none", "mean", "sum"}, default "none"
+        "mean" is :math:`\sum_i w_i \ell_i / \sum_i w_i` (0.0 for zero total weight).
+    validate : bool, default True
+        Check values (NaN, ranges); shapes and dtypes are always checked.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        ``y_pred``'s shape without ``axis``; a 0-d NumPy scalar of ``y_pred``'s dtype when reduced.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ (no silent broadcasting), probabilities outside [0, 1] (the message suggests
+        ``from_logits=True``), labels outside [0, 1], NaN, negative weights, bad options.
+    TypeError
+        Integer predictions.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.binary_crossentropy([[0.0, 1, 0, 1]], [[0.5, 0.8, 0.3, 0.5]])
+    array([0.49152821])
+    >>> float(ce.binary_crossentropy([[1, 0, 1, 1, 0, 1, 0, 0]],
+    ...                              [[0.8, 0.2, 0.95, 0.92, 0.01, 0.93, 0.1, 0.02]],
+    ...                              reduction="mean"))
+    0.09864328220233795
+    """
+    return _binary(
+        "binary_crossentropy",
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        label_smoothing=label_smoothing,
+        pos_weight=pos_weight,
+        axis=axis,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+    ).value
+
+
+def sigmoid_cross_entropy_with_logits(
+    labels: Any,
+    logits: Any,
+    *,
+    pos_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Element-wise sigmoid cross-entropy from logits (TensorFlow's name).
+
+    .. math::
+
+        \ell = w\,z \operatorname{softplus}(-x) + (1 - z)\operatorname{softplus}(x),
+        \qquad \operatorname{softplus}(x) = \max(x, 0) + \operatorname{log1p}(e^{-|x|})
+
+    for labels :math:`z` and logits :math:`x`: TensorFlow's
+    ``max(x, 0) - x z + log(1 + exp(-|x|))`` rearranged into non-negative terms, so a
+    confidently correct logit keeps its relative accuracy. ``+inf`` with label 1 gives 0, the
+    wrong sign gives ``+inf``. Gradient: :math:`(1 - z)\sigma(x) - w\,z\,\sigma(-x)`.
+
+    Parameters
+    ----------
+    labels : array_like
+        Labels in [0, 1], the shape of ``logits``.
+    logits : array_like
+        Real logits.
+    pos_weight : float or array_like of shape (C,), optional
+        Weight :math:`w` of the positive term, per class along the last axis.
+    sample_weight, reduction, validate
+        As in :func:`binary_crossentropy`; the per-sample output is element-wise.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        ``logits``' shape, or a 0-d scalar when reduced.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.sigmoid_cross_entropy_with_logits([1.0, 0.0, 1.0], [40.0, -3.0, -2.0])
+    array([4.24835426e-18, 4.85873516e-02, 2.12692801e+00])
+    """
+    return _sigmoid(
+        "sigmoid_cross_entropy_with_logits",
+        labels,
+        logits,
+        pos_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+    ).value
+
+
+def weighted_cross_entropy_with_logits(
+    labels: Any,
+    logits: Any,
+    pos_weight: Any,
+    *,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Sigmoid cross-entropy with the positive term weighted (TensorFlow's name).
+
+    .. math::
+
+        \ell = w\,z \operatorname{softplus}(-x) + (1 - z)\operatorname{softplus}(x)
+
+    :func:`sigmoid_cross_entropy_with_logits` with ``pos_weight`` required: ``w > 1`` raises
+    recall, ``w < 1`` raises precision. Gradient: :math:`(1 - z)\sigma(x) - w\,z\,\sigma(-x)`.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.weighted_cross_entropy_with_logits([1.0, 0.0], [0.0, 0.0], 2.0)
+    array([1.38629436, 0.69314718])
+    """
+    return _sigmoid(
+        "weighted_cross_entropy_with_logits",
+        labels,
+        logits,
+        pos_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+    ).value
+
+
+register(binary_crossentropy, partial(_binary, "binary_crossentropy"), "y_pred")
+register(
+    sigmoid_cross_entropy_with_logits,
+    partial(_sigmoid, "sigmoid_cross_entropy_with_logits"),
+    "logits",
+)
+register(
+    weighted_cross_entropy_with_logits,
+    partial(_sigmoid, "weighted_cross_entropy_with_logits"),
+    "logits",
+)

@@ -1,0 +1,601 @@
+"""Categorical cross-entropy: one true class per sample (or a distribution over classes).
+
+Cores work on the class axis moved last, in the compute dtype, on validated input. Each returns
+the per-sample loss and, when asked, the derivative of each sample's loss with respect to its
+predictions, computed from the same max, exponentials and normaliser as the loss.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ._namespace import array_namespace, astype, compute_dtype, is_numpy
+from ._primitives import Shifted, shift_exp
+from ._reduction import LossResult, reduce_loss
+from ._registry import register
+from ._summation import accurate_sum
+from ._validation import (
+    check_axis,
+    check_float_array,
+    check_in_range,
+    check_label_array,
+    check_label_smoothing,
+    check_logit_rows,
+    check_no_nan,
+    check_reduction,
+    check_same_shape,
+    check_simplex_rows,
+    check_sparse_labels,
+    check_weight,
+)
+
+__all__ = [
+    "categorical_crossentropy",
+    "softmax_cross_entropy_with_logits",
+    "sparse_categorical_crossentropy",
+    "sparse_softmax_cross_entropy_with_logits",
+]
+
+_PROB_REMEDY = "If these are logits, pass from_logits=True."
+
+
+# --------------------------------------------------------------------------------------------
+# Cores (valid input, class axis last, compute dtype)
+
+
+def _mul0(xp: Any, a: Any, b: Any) -> Any:
+    """``a * b`` with ``0 * inf = 0``: a class with no target mass contributes nothing."""
+    return xp.where(a == 0, 0.0, a * b)
+
+
+def softmax_grad(xp: Any, sh: Shifted, a: Any) -> Any:
+    r"""Gradient of :math:`\sum_c a_c (-\log \operatorname{softmax}(x)_c)`: :math:`A p_j - a_j`.
+
+    With :math:`A = \sum_c a_c`. The argmax entry, where :math:`p` is near 1, is computed without
+    cancellation: :math:`\sum_{c \ne j^*} a_c - A\,S/(1+S)` when :math:`S < 1` (so a confident,
+    correct prediction gets :math:`-S/(1+S)`, e.g. -4.12e-9 for logits [20, 0, 0], not 0), and
+    :math:`A/(1+S) - a_{j^*}` otherwise.
+    """
+    a_rest = xp.sum(xp.where(sh.is_arg, 0.0, a), axis=-1, keepdims=True)
+    a_arg = xp.sum(xp.where(sh.is_arg, a, 0.0), axis=-1, keepdims=True)
+    total = a_rest + a_arg
+    denom = 1.0 + sh.s
+    g = total * sh.e / denom - a
+    g_arg = xp.where(sh.s < 1.0, a_rest - total * sh.s / denom, total / denom - a_arg)
+    return xp.where(sh.is_arg, g_arg, g)
+
+
+def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
+    r""":math:`\ell = \sum_c a_c[(m - x_c) + \operatorname{log1p}(S)]`, non-negative terms."""
+    sh = shift_exp(xp, x, exact_shift=exact)
+    loss = accurate_sum(xp, _mul0(xp, a, sh.neg_log_softmax()), -1, exact=exact)
+    return loss, (softmax_grad(xp, sh, a) if need_grad else None)
+
+
+def _dense_probs(xp: Any, p: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
+    r""":math:`\ell = -\sum_c a_c \log p_c`; :math:`\partial \ell / \partial p_c = -a_c / p_c`."""
+    loss = accurate_sum(xp, _mul0(xp, a, -xp.log(p)), -1, exact=exact)
+    grad = xp.where(a == 0, 0.0, -a / p) if need_grad else None
+    return loss, grad
+
+
+def _one_hot(xp: Any, k: Any, c: int, like: Any) -> Any:
+    ar = xp.arange(c) if is_numpy(xp) else xp.arange(c, device=_device(like))
+    return ar == k[..., None]
+
+
+def _device(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _gather(xp: Any, v: Any, k: Any, hot: Any | None) -> Any:
+    """``v[..., k]`` for each row (exact: one term survives)."""
+    if is_numpy(xp):
+        return np.take_along_axis(v, k[..., None], axis=-1)[..., 0]
+    return xp.sum(xp.where(hot, v, 0.0), axis=-1)
+
+
+def _sparse_targets(
+    xp: Any, hot: Any, k: Any, ls: float, cw: Any | None, c: int, dtype: Any
+) -> Any:
+    """Dense targets ``a_c = (1 - ls) w_k [c = k] + (ls / C) w_c`` (for the gradient)."""
+    w_k = 1.0 if cw is None else _gather_weights(xp, cw, k)[..., None]
+    a = xp.where(hot, (1.0 - ls) * w_k, 0.0)
+    if ls > 0:
+        a = a + (ls / c) * (1.0 if cw is None else cw)
+    return astype(xp, a, dtype)
+
+
+def _gather_weights(xp: Any, cw: Any, k: Any) -> Any:
+    return cw[k] if is_numpy(xp) else xp.take(cw, xp.reshape(k, (-1,)), axis=0).reshape(k.shape)
+
+
+def _sparse_loss(
+    xp: Any, nll: Any, k: Any, hot: Any, ls: float, cw: Any | None, c: int, exact: bool
+) -> Any:
+    r""":math:`(1 - s) w_k \ell_k + (s / C) \sum_c w_c \ell_c` with :math:`\ell_c` = ``nll``."""
+    loss = _gather(xp, nll, k, hot)
+    if cw is not None:
+        loss = _mul0(xp, _gather_weights(xp, cw, k), loss)
+    if ls > 0:
+        rest = accurate_sum(xp, nll if cw is None else _mul0(xp, cw, nll), -1, exact=exact)
+        loss = rest * (ls / c) if ls == 1 else (1.0 - ls) * loss + (ls / c) * rest
+    return loss
+
+
+# --------------------------------------------------------------------------------------------
+# Shared preparation
+
+
+def _prepare_preds(fn: str, name: str, preds: Any, xp: Any, axis: Any) -> tuple[Any, int]:
+    arr = check_float_array(fn, name, preds, xp)
+    ax = check_axis(fn, axis, arr.ndim)
+    return arr, ax
+
+
+def _check_preds_values(
+    fn: str, name: str, arr: Any, xl: Any, xp: Any, ax: int, from_logits: bool, validate: bool
+) -> None:
+    """Value checks on predictions (``xl``: compute dtype, class axis last)."""
+    if xl.shape[-1] == 0:
+        raise ValueError(f"{fn}: {name} must have at least one class along axis {ax}; got 0.")
+    if not validate:
+        return
+    check_no_nan(fn, name, arr, xp)
+    if from_logits:
+        check_logit_rows(fn, name, xl, xp, ax)
+    else:
+        check_in_range(fn, name, arr, xp, 0.0, 1.0, remedy=_PROB_REMEDY)
+        check_simplex_rows(fn, name, xl, xp, arr.dtype, ax)
+
+
+def _class_weight(fn: str, class_weight: Any, xp: Any, c: int, dtype: Any) -> Any | None:
+    if class_weight is None:
+        return None
+    return astype(xp, check_weight(fn, "class_weight", class_weight, xp, ((c,),)), dtype)
+
+
+def _move_last(xp: Any, x: Any, axis: int) -> Any:
+    return x if axis == x.ndim - 1 else xp.moveaxis(x, axis, -1)
+
+
+# --------------------------------------------------------------------------------------------
+# Implementations (validation + core + reduction); the public functions call these.
+
+
+def _categorical(
+    fn: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+    need_grad: bool = False,
+    names: tuple[str, str] = ("y_true", "y_pred"),
+) -> LossResult:
+    t_name, p_name = names
+    xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
+    reduction = check_reduction(fn, reduction)
+    ls = check_label_smoothing(fn, label_smoothing)
+    arr, ax = _prepare_preds(fn, p_name, y_pred, xp, axis)
+    lab = check_label_array(fn, t_name, y_true, xp)
+    check_same_shape(fn, t_name, lab, p_name, arr)
+    cdt = compute_dtype(xp, arr.dtype)
+    xl = _move_last(xp, astype(xp, arr, cdt), ax)
+    _check_preds_values(fn, p_name, arr, xl, xp, ax, from_logits, validate)
+    a = _move_last(xp, astype(xp, lab, cdt), ax)
+    c = xl.shape[-1]
+    if validate:
+        check_no_nan(fn, t_name, lab, xp)
+        check_in_range(fn, t_name, lab, xp, 0.0, 1.0)
+        label_dtype = lab.dtype if "float" in str(lab.dtype) else np.float64
+        check_simplex_rows(fn, t_name, a, xp, label_dtype, ax)
+    cw = _class_weight(fn, class_weight, xp, c, cdt)
+    if ls > 0:
+        a = a * (1.0 - ls) + ls / c
+    if cw is not None:
+        a = a * cw
+    with np.errstate(all="ignore"):
+        if from_logits:
+            loss, grad = _dense_logits(xp, xl, a, arr.dtype == cdt, need_grad)
+        else:
+            loss, grad = _dense_probs(xp, xl, a, arr.dtype == cdt, need_grad)
+    return reduce_loss(
+        fn,
+        xp,
+        loss,
+        grad,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        out_dtype=arr.dtype,
+        grad_axis=ax,
+    )
+
+
+def _check_ignore_index(fn: str, ignore_index: Any) -> int | None:
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(
+            f"{fn}: ignore_index must be an int or None; got {type(ignore_index).__name__} "
+            f"{ignore_index!r}."
+        )
+    return int(ignore_index)
+
+
+def _sparse(
+    fn: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    axis: int = -1,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+    need_grad: bool = False,
+    names: tuple[str, str] = ("y_true", "y_pred"),
+) -> LossResult:
+    t_name, p_name = names
+    xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
+    reduction = check_reduction(fn, reduction)
+    ls = check_label_smoothing(fn, label_smoothing)
+    ignore = _check_ignore_index(fn, ignore_index)
+    arr, ax = _prepare_preds(fn, p_name, y_pred, xp, axis)
+    cdt = compute_dtype(xp, arr.dtype)
+    xl = _move_last(xp, astype(xp, arr, cdt), ax)
+    c = xl.shape[-1]
+    k = check_sparse_labels(
+        fn,
+        t_name,
+        y_true,
+        xp,
+        expected_shape=tuple(xl.shape[:-1]),
+        num_classes=c,
+        ignore_index=ignore,
+    )
+    _check_preds_values(fn, p_name, arr, xl, xp, ax, from_logits, validate)
+    cw = _class_weight(fn, class_weight, xp, c, cdt)
+    valid = None
+    if ignore is not None:
+        valid = k != ignore
+        k = xp.where(valid, k, 0)
+    hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
+    with np.errstate(all="ignore"):
+        if from_logits:
+            sh = shift_exp(xp, xl, exact_shift=arr.dtype == cdt)
+            loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, arr.dtype == cdt)
+        else:
+            loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, arr.dtype == cdt)
+        grad = None
+        if need_grad:
+            a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
+            grad = softmax_grad(xp, sh, a) if from_logits else xp.where(a == 0, 0.0, -a / xl)
+    return reduce_loss(
+        fn,
+        xp,
+        loss,
+        grad,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        out_dtype=arr.dtype,
+        valid=valid,
+        grad_axis=ax,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+
+
+def categorical_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Categorical cross-entropy between target distributions and predicted probabilities.
+
+    .. math::
+
+        \ell = -\sum_c w_c\, y'_c \log p_c, \qquad y' = (1 - s)\,y + s / C
+
+    with :math:`p = \operatorname{softmax}(x)` when ``from_logits=True``, computed as
+    :math:`\sum_c w_c y'_c [(m - x_c) + \operatorname{log1p}(\sum_{j \ne j^*} e^{x_j - m})]`, a sum
+    of non-negative terms (logits ``[30, 0, 0]`` with label 0 give 1.8715e-13, where the
+    frameworks give 0). Classes with :math:`y'_c = 0` contribute nothing, even at
+    :math:`p_c = 0` or :math:`x_c = -\infty`.
+
+    Gradient with respect to ``y_pred``: :math:`A\,p - w \odot y'` for logits
+    (:math:`A = \sum_c w_c y'_c`; the argmax entry is computed without cancellation), and
+    :math:`-w_c y'_c / p_c` for probabilities; see :func:`crossentropy.value_and_grad`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Target distributions (one-hot or soft), the shape of ``y_pred``; each row along ``axis``
+        in [0, 1] and summing to 1.
+    y_pred : array_like
+        Probabilities (each row summing to 1) or, with ``from_logits=True``, logits.
+    from_logits : bool, default False
+        Whether ``y_pred`` holds logits.
+    label_smoothing : float in [0, 1], default 0
+        Mix the targets with the uniform distribution: :math:`y' = (1 - s) y + s / C`.
+    axis : int, default -1
+        The class axis.
+    class_weight : array_like of shape (C,), optional
+        Per-class weights :math:`w_c \ge 0`; a one-hot sample's loss is multiplied by its
+        class's weight.
+    sample_weight : array_like, optional
+        Per-sample weights, of the output's shape (or a scalar).
+    reduction : {"none", "mean", "sum"}, default "none"
+        "mean" is :math:`\sum_i w_i \ell_i / \sum_i w_i` (0.0 for zero total weight).
+    validate : bool, default True
+        Check values (NaN, ranges, rows summing to 1); shapes and dtypes are always checked.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        ``y_pred``'s shape without ``axis`` ("none"), or a 0-d NumPy scalar of ``y_pred``'s
+        dtype ("mean", "sum").
+
+    Raises
+    ------
+    ValueError
+        Shapes differ; probabilities outside [0, 1] or rows not summing to 1 (no silent
+        renormalisation); NaN; a row of all ``-inf`` logits; bad options.
+    TypeError
+        Integer predictions, non-numeric labels.
+
+    See Also
+    --------
+    sparse_categorical_crossentropy : integer class labels.
+    binary_crossentropy : independent (multi-label) classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import crossentropy as ce
+    >>> ce.categorical_crossentropy([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    array([0.05129329, 2.30258509])
+    >>> float(ce.categorical_crossentropy([1.0, 0, 0], [30.0, 0, 0], from_logits=True))
+    1.8715245937678598e-13
+    """
+    return _categorical(
+        "categorical_crossentropy",
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        label_smoothing=label_smoothing,
+        axis=axis,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+    ).value
+
+
+def softmax_cross_entropy_with_logits(
+    labels: Any,
+    logits: Any,
+    *,
+    axis: int = -1,
+    label_smoothing: float = 0.0,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Softmax cross-entropy between target distributions and logits (TensorFlow's name).
+
+    .. math::
+
+        \ell = \sum_c w_c\, y'_c \big[(m - x_c) + \operatorname{log1p}\big(\textstyle
+        \sum_{j \ne j^*} e^{x_j - m}\big)\big], \qquad m = \max_j x_j
+
+    Equal to ``categorical_crossentropy(labels, logits, from_logits=True, ...)``. Gradient with
+    respect to ``logits``: :math:`A\,\operatorname{softmax}(x) - w \odot y'`.
+
+    Parameters
+    ----------
+    labels : array_like
+        One-hot or soft target distributions, the shape of ``logits``.
+    logits : array_like
+        Unnormalised log-probabilities; ``+inf`` and ``-inf`` are allowed (a ``-inf`` logit of a
+        class with no target mass contributes nothing), an all ``-inf`` row is not.
+    axis, label_smoothing, class_weight, sample_weight, reduction, validate
+        As in :func:`categorical_crossentropy`.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        ``logits``' shape without ``axis``, or a 0-d scalar when reduced.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.softmax_cross_entropy_with_logits([[1.0, 0, 0], [0, 1, 0]], [[12.0, 3, 2], [3, 10, 1]])
+    array([0.0001688 , 0.00103476])
+    """
+    return _categorical(
+        "softmax_cross_entropy_with_logits",
+        labels,
+        logits,
+        from_logits=True,
+        label_smoothing=label_smoothing,
+        axis=axis,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+        names=("labels", "logits"),
+    ).value
+
+
+def sparse_categorical_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    from_logits: bool = False,
+    axis: int = -1,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Categorical cross-entropy with integer class labels.
+
+    .. math::
+
+        \ell = (1 - s)\, w_k (-\log p_k) + \frac{s}{C} \sum_c w_c (-\log p_c)
+
+    for label :math:`k`, smoothing :math:`s` and class weights :math:`w` (1 by default); with
+    logits, :math:`-\log p_c = (m - x_c) + \operatorname{log1p}(\sum_{j \ne j^*} e^{x_j - m})`.
+    Equal to :func:`categorical_crossentropy` of the one-hot labels.
+
+    Gradient with respect to ``y_pred``: :math:`A\,p - a` with
+    :math:`a_c = (1 - s) w_k [c = k] + s w_c / C` for logits, :math:`-a_c / p_c` for
+    probabilities; 0 for ignored samples.
+
+    Parameters
+    ----------
+    y_true : array_like of int
+        Class indices in ``[0, C)``, the shape of ``y_pred`` without ``axis``.
+    y_pred : array_like
+        Probabilities or, with ``from_logits=True``, logits; ``C`` classes along ``axis``.
+    ignore_index : int, optional
+        Samples with this label get loss 0 and gradient 0 and are left out of the "mean".
+    from_logits, axis, label_smoothing, class_weight, sample_weight, reduction, validate
+        As in :func:`categorical_crossentropy`.
+
+    Raises
+    ------
+    ValueError
+        Labels outside ``[0, C)`` (naming the first and its index); labels whose shape is not the
+        predictions' without ``axis``; the checks of :func:`categorical_crossentropy`.
+    TypeError
+        Float labels (use :func:`categorical_crossentropy` for one-hot or soft labels).
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.sparse_categorical_crossentropy([1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    array([0.05129329, 2.30258509])
+    >>> float(ce.sparse_categorical_crossentropy([1, -1], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]],
+    ...                                          ignore_index=-1, reduction="mean"))
+    0.05129329438755058
+    """
+    return _sparse(
+        "sparse_categorical_crossentropy",
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        axis=axis,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+    ).value
+
+
+def sparse_softmax_cross_entropy_with_logits(
+    labels: Any,
+    logits: Any,
+    *,
+    axis: int = -1,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    reduction: str = "none",
+    validate: bool = True,
+) -> Any:
+    r"""Softmax cross-entropy with integer class labels (TensorFlow's name).
+
+    .. math::
+
+        \ell = (m - x_k) + \operatorname{log1p}\Big(\sum_{j \ne j^*} e^{x_j - m}\Big)
+
+    for label :math:`k` (with smoothing and class weights as in
+    :func:`sparse_categorical_crossentropy`). Gradient with respect to ``logits``:
+    :math:`\operatorname{softmax}(x) - \operatorname{onehot}(k)`, the true-class entry computed as
+    :math:`-\sum_{j \ne k} p_j`.
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Class indices in ``[0, C)``, the shape of ``logits`` without ``axis``.
+    logits : array_like
+        Unnormalised log-probabilities.
+    axis, ignore_index, label_smoothing, class_weight, sample_weight, reduction, validate
+        As in :func:`sparse_categorical_crossentropy`.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.sparse_softmax_cross_entropy_with_logits([0, 1], [[12.0, 3, 2], [3, 10, 1]])
+    array([0.0001688 , 0.00103476])
+    """
+    return _sparse(
+        "sparse_softmax_cross_entropy_with_logits",
+        labels,
+        logits,
+        from_logits=True,
+        axis=axis,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+        names=("labels", "logits"),
+    ).value
+
+
+register(categorical_crossentropy, partial(_categorical, "categorical_crossentropy"), "y_pred")
+register(
+    softmax_cross_entropy_with_logits,
+    partial(
+        _categorical,
+        "softmax_cross_entropy_with_logits",
+        from_logits=True,
+        names=("labels", "logits"),
+    ),
+    "logits",
+)
+register(
+    sparse_categorical_crossentropy, partial(_sparse, "sparse_categorical_crossentropy"), "y_pred"
+)
+register(
+    sparse_softmax_cross_entropy_with_logits,
+    partial(
+        _sparse,
+        "sparse_softmax_cross_entropy_with_logits",
+        from_logits=True,
+        names=("labels", "logits"),
+    ),
+    "logits",
+)

@@ -1,0 +1,292 @@
+"""logsumexp, softmax, log_softmax, sigmoid, log_sigmoid and softplus, without cancellation.
+
+Everything here works on the last axis of an array already in the compute dtype (the public
+functions move the class axis there). The heart is :func:`shift_exp`: with ``m`` the row maximum
+and ``e_j = exp(x_j - m)`` for every entry but the (first) argmax, whose ``e`` is set to 0,
+
+    logsumexp(x) = m + log1p(S),        S = sum_j e_j,
+    -log softmax(x)_c = (m - x_c) + log1p(S),
+
+which is a sum of two non-negative terms: no cancellation, and log1p keeps the relative accuracy
+of a tiny S (logits [30, 0, 0] give -log softmax[0] = 1.87e-13, where ``x - logsumexp(x)`` gives 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._namespace import array_namespace, astype, compute_dtype, is_numpy, to_output
+from ._validation import check_axis, check_float_array
+
+__all__ = [
+    "Shifted",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "shift_exp",
+    "sigmoid",
+    "sigmoid_parts",
+    "softmax",
+    "softplus",
+]
+
+
+class Shifted(NamedTuple):
+    """The pieces of a max-shifted softmax along the last axis (see :func:`shift_exp`).
+
+    All keep the class axis; ``m``, ``s`` and ``log1p_s`` have length 1 there.
+    """
+
+    m: Any  # row maximum
+    nll_shift: Any  # m - x_c >= 0 (exact up to one rounding; +inf for a -inf logit)
+    is_arg: Any  # True at the first argmax of each row
+    e: Any  # exp(x_c - m), 0 at the argmax entry
+    s: Any  # sum of e: the softmax normaliser is 1 + s
+    log1p_s: Any  # log1p(s)
+
+    def neg_log_softmax(self) -> Any:
+        """-log softmax(x)_c = (m - x_c) + log1p(S), a sum of non-negative terms."""
+        return self.nll_shift + self.log1p_s
+
+    def softmax(self, xp: Any) -> Any:
+        """softmax(x)_c = e_c / (1 + S), and 1 / (1 + S) at the argmax."""
+        return xp.where(self.is_arg, 1.0, self.e) / (1.0 + self.s)
+
+
+def _two_sum_low(xp: Any, a: Any, b: Any, s: Any) -> Any:
+    """Rounding error of ``s = fl(a + b)``: ``a + b = s + low`` exactly (Knuth's TwoSum)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+def shift_exp(xp: Any, x: Any, *, exact_shift: bool) -> Shifted:
+    """Max-shift ``x`` along its last axis and exponentiate, one exp per element.
+
+    ``exact_shift=True`` (float64 inputs) carries the rounding error of ``x - m`` (TwoSum) into the
+    exponential and into ``m - x``: for ``x - m = -700`` the rounding of the difference alone would
+    cost ~700 ulp in ``exp``. Inputs narrower than the compute dtype subtract exactly already.
+
+    Conventions at the edges: entries equal to the row maximum have ``x - m = 0`` even when the
+    maximum is +inf, so a row with +inf entries puts its whole mass, evenly, on them; a -inf entry
+    has ``e = 0`` and ``m - x = +inf``. A row that is entirely -inf gives NaN (callers reject it).
+    """
+    m = xp.max(x, axis=-1, keepdims=True)
+    at_max = x == m
+    diff = xp.where(at_max, 0.0, x - m)
+    if exact_shift:
+        low = _two_sum_low(xp, x, -m, diff)
+        low = xp.where(xp.logical_or(at_max, xp.logical_not(xp.isfinite(low))), 0.0, low)
+        e = xp.exp(diff)
+        e = e + e * low  # exp(diff + low) to within one rounding
+        nll_shift = -diff - low
+    else:
+        e = xp.exp(diff)
+        nll_shift = -diff
+    c = x.shape[-1]
+    arg = xp.argmax(x, axis=-1, keepdims=True)
+    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=_device(x)) == arg
+    e = xp.where(is_arg, 0.0, e)
+    s = xp.sum(e, axis=-1, keepdims=True)
+    return Shifted(m, nll_shift, is_arg, e, s, xp.log1p(s))
+
+
+def _device(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def sigmoid_parts(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
+    """``(softplus(x), softplus(-x), sigmoid(x), sigmoid(-x))`` from one exp, ``t = exp(-|x|)``.
+
+    softplus(±x) = max(±x, 0) + log1p(t); sigmoid(|x|) = 1 / (1 + t); sigmoid(-|x|) = t / (1 + t).
+    Each is a sum of non-negative terms or a ratio, so accurate for every x, ±inf included;
+    softplus(-x) is never formed as softplus(x) - x, which cancels.
+    """
+    t = xp.exp(-xp.abs(x))
+    log1p_t = xp.log1p(t)
+    big = 1.0 / (1.0 + t)
+    small = t * big
+    pos = x >= 0
+    sp_pos = xp.maximum(x, 0.0) + log1p_t
+    sp_neg = xp.maximum(-x, 0.0) + log1p_t
+    return sp_pos, sp_neg, xp.where(pos, big, small), xp.where(pos, small, big)
+
+
+# --------------------------------------------------------------------------------------------
+# Public primitives
+
+
+def _prepare(fn: str, x: Any) -> tuple[Any, Any, Any, Any]:
+    xp = array_namespace(x)
+    arr = x if not is_numpy(xp) else np.asarray(x)
+    if str(arr.dtype) == "bool" or "int" in str(arr.dtype):
+        arr = astype(xp, arr, xp.float64)
+    arr = check_float_array(fn, "x", arr, xp)
+    cdt = compute_dtype(xp, arr.dtype)
+    return xp, arr, arr.dtype, astype(xp, arr, cdt)
+
+
+def _is_exact_shift(xp: Any, in_dtype: Any, cdt: Any) -> bool:
+    return bool(in_dtype == cdt)
+
+
+def _move_last(xp: Any, x: Any, axis: int) -> Any:
+    return x if axis == x.ndim - 1 else xp.moveaxis(x, axis, -1)
+
+
+def _move_back(xp: Any, x: Any, axis: int) -> Any:
+    return x if axis == x.ndim - 1 else xp.moveaxis(x, -1, axis)
+
+
+def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Any:
+    r"""Log of the sum of exponentials along ``axis``, without overflow or cancellation.
+
+    .. math::
+
+        \operatorname{logsumexp}(x) = m
+            + \operatorname{log1p}\Big(\sum_{j \ne j^*} e^{x_j - m}\Big),
+        \qquad m = x_{j^*} = \max_j x_j
+
+    The maximum term is split out, so the correction is computed by ``log1p`` with full relative
+    accuracy; float64 inputs carry the rounding error of each ``x_j - m`` into the exponential.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input; integers are promoted to float64.
+    axis : int, default -1
+        The axis to reduce (unlike :func:`scipy.special.logsumexp`, never the whole array).
+    keepdims : bool, default False
+        Keep the reduced axis with length 1.
+
+    Returns
+    -------
+    ndarray
+        ``x``'s dtype, ``x``'s shape without ``axis``. An all ``-inf`` row gives ``-inf``; a row
+        holding ``+inf`` gives ``+inf``; an empty axis gives ``-inf``.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.logsumexp([1000.0, 1000.0]))
+    1000.6931471805599
+    """
+    xp, arr, dtype, xc = _prepare("logsumexp", x)
+    ax = check_axis("logsumexp", axis, arr.ndim)
+    xl = _move_last(xp, xc, ax)
+    if xl.shape[-1] == 0:
+        out = xp.full(xl.shape[:-1] + (1,), -np.inf, dtype=xl.dtype)
+    else:
+        with np.errstate(all="ignore"):
+            sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
+            out = xp.where(sh.m == -np.inf, -np.inf, sh.m + sh.log1p_s)
+    out = _move_back(xp, out, ax) if keepdims else out[..., 0]
+    return to_output(xp, out, dtype)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    r"""Log of the softmax along ``axis``, accurate for confidently correct entries.
+
+    .. math::
+
+        \log \operatorname{softmax}(x)_c = -\Big[(m - x_c)
+            + \operatorname{log1p}\Big(\sum_{j \ne j^*} e^{x_j - m}\Big)\Big]
+
+    a negated sum of non-negative terms: logits ``[30, 0, 0]`` give ``-1.8715e-13`` for the first
+    entry where ``x - logsumexp(x)`` gives ``0``.
+
+    Returns
+    -------
+    ndarray
+        ``x``'s dtype and shape. A row of all ``-inf`` gives NaN; ``-inf`` entries give ``-inf``;
+        ``+inf`` entries share the mass evenly (``log(1/k)`` for ``k`` of them), others ``-inf``.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.log_softmax([30.0, 0.0, 0.0])[0])
+    -1.8715245937678598e-13
+    """
+    xp, arr, dtype, xc = _prepare("log_softmax", x)
+    ax = check_axis("log_softmax", axis, arr.ndim)
+    xl = _move_last(xp, xc, ax)
+    if xl.shape[-1] == 0:
+        return to_output(xp, xc, dtype)
+    with np.errstate(all="ignore"):
+        sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
+        out = xp.where(sh.m == -np.inf, np.nan, -sh.neg_log_softmax())
+    return to_output(xp, _move_back(xp, out, ax), dtype)
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    r"""Softmax along ``axis``: :math:`e^{x_c - m} / \sum_j e^{x_j - m}`, max-shifted.
+
+    Returns
+    -------
+    ndarray
+        ``x``'s dtype and shape. Rows of all ``-inf`` give NaN; ``+inf`` entries share the mass
+        evenly.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> ce.softmax([1000.0, 1000.0]).tolist()
+    [0.5, 0.5]
+    """
+    xp, arr, dtype, xc = _prepare("softmax", x)
+    ax = check_axis("softmax", axis, arr.ndim)
+    xl = _move_last(xp, xc, ax)
+    if xl.shape[-1] == 0:
+        return to_output(xp, xc, dtype)
+    with np.errstate(all="ignore"):
+        sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
+        out = xp.where(sh.m == -np.inf, np.nan, sh.softmax(xp))
+    return to_output(xp, _move_back(xp, out, ax), dtype)
+
+
+def sigmoid(x: Any) -> Any:
+    r"""The logistic function :math:`\sigma(x) = 1 / (1 + e^{-x})`, element-wise.
+
+    Computed as :math:`1/(1+t)` for :math:`x \ge 0` and :math:`t/(1+t)` for :math:`x < 0`, with
+    :math:`t = e^{-|x|}`: no overflow, full relative accuracy in both tails.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.sigmoid(-800.0)) == 0.0, float(ce.sigmoid(-40.0))
+    (True, 4.248354255291589e-18)
+    """
+    xp, _, dtype, xc = _prepare("sigmoid", x)
+    with np.errstate(all="ignore"):
+        return to_output(xp, sigmoid_parts(xp, xc)[2], dtype)
+
+
+def softplus(x: Any) -> Any:
+    r"""Softplus :math:`\log(1 + e^{x}) = \max(x, 0) + \operatorname{log1p}(e^{-|x|})`.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.softplus(-40.0)), float(ce.softplus(1000.0))
+    (4.248354255291589e-18, 1000.0)
+    """
+    xp, _, dtype, xc = _prepare("softplus", x)
+    with np.errstate(all="ignore"):
+        return to_output(xp, sigmoid_parts(xp, xc)[0], dtype)
+
+
+def log_sigmoid(x: Any) -> Any:
+    r"""Log of the logistic function, :math:`\log \sigma(x) = -\operatorname{softplus}(-x)`.
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.log_sigmoid(40.0)), float(ce.log_sigmoid(-1000.0))
+    (-4.248354255291589e-18, -1000.0)
+    """
+    xp, _, dtype, xc = _prepare("log_sigmoid", x)
+    with np.errstate(all="ignore"):
+        return to_output(xp, -sigmoid_parts(xp, xc)[1], dtype)
