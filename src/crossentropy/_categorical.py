@@ -104,15 +104,18 @@ def _sparse_targets(
     xp: Any, hot: Any, k: Any, ls: float, cw: Any | None, c: int, dtype: Any
 ) -> Any:
     """Dense targets ``a_c = (1 - ls) w_k [c = k] + (ls / C) w_c`` (for the gradient)."""
-    w_k = 1.0 if cw is None else _gather_weights(xp, cw, k)[..., None]
-    a = xp.where(hot, (1.0 - ls) * w_k, 0.0)
+    a = astype(xp, hot, dtype) * (1.0 - ls)
+    if cw is not None:
+        a = a * _gather_weights(xp, cw, k)[..., None]
     if ls > 0:
         a = a + (ls / c) * (1.0 if cw is None else cw)
-    return astype(xp, a, dtype)
+    return a
 
 
 def _gather_weights(xp: Any, cw: Any, k: Any) -> Any:
-    return cw[k] if is_numpy(xp) else xp.take(cw, xp.reshape(k, (-1,)), axis=0).reshape(k.shape)
+    if is_numpy(xp):
+        return cw[k]
+    return xp.reshape(xp.take(cw, xp.reshape(k, (-1,)), axis=0), k.shape)
 
 
 def _sparse_loss(

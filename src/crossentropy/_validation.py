@@ -64,12 +64,11 @@ def _any(xp: Any, mask: Any) -> bool:
 
 
 def _item(x: Any, index: tuple[int, ...]) -> Any:
+    """The element at ``index`` as a Python int or float, following the array's kind."""
     v = x[index] if index else x
-    try:
-        f = float(v)
-    except TypeError:  # pragma: no cover - exotic array types
-        return v
-    return int(f) if f.is_integer() and abs(f) < 2**53 else f
+    if _dtype_kind(x.dtype) in ("i", "b"):
+        return int(v)
+    return float(v)
 
 
 def _dtype_kind(dtype: Any) -> str:
