@@ -458,3 +458,22 @@ def test_empty_batch(loss: Any, reduction: str) -> None:
     if reduction != "none":
         assert isinstance(value, np.float32)
         assert value == 0.0
+
+
+def test_array_api_strict_float32_computes_the_confident_entry_without_cancellation() -> None:
+    xs = pytest.importorskip("array_api_strict")
+    x = xs.asarray(np.array([[20.0, 0.0, 0.0]], np.float32))
+    y = xs.asarray(np.array([[1.0, 0.0, 0.0]], np.float32))
+    _, g = ce.value_and_grad(ce.softmax_cross_entropy_with_logits)(y, x, reduction="mean")
+    assert g.dtype == xs.float32
+    # computed in float32 itself here (not float64): still -sum_{j != k} p_j, not p_k - 1
+    np.testing.assert_allclose(
+        np.asarray(g), [[-4.1223072e-09, 2.0611536e-09, 2.0611536e-09]], rtol=2e-7
+    )
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=LOSS_NAMES)
+def test_docstring_gives_the_gradient(loss: Any) -> None:
+    doc = loss.__doc__ or ""
+    assert re.search(r"\bGradient\b", doc), loss.__name__
+    assert ":math:" in doc.split("Gradient", 1)[1][:400]

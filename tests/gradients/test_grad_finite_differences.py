@@ -9,6 +9,7 @@ value returned next to the gradient must be bit-for-bit what the loss itself ret
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import zlib
 from dataclasses import dataclass, field
@@ -364,3 +365,83 @@ def test_case_table_covers_every_loss() -> None:
         accepted.add(f)
     assert accepted == losses
     assert len(losses) == 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Edge rows: ties, the two branches of the argmax entry (S < 1 and S >= 1, and S near 1),
+# large logits, probabilities near 0 and 1
+
+EDGE_LOGITS = np.array(
+    [
+        [25.0, 25.0, -3.0],  # a tie at the maximum, the label on the second
+        [3.0, 2.9999, 0.0],  # S just below 1... plus a third class
+        [2.0, 2.0 - np.log(1.0001), -40.0],  # S just below 1
+        [0.0, 0.0, 0.0],  # S = 2
+        [-25.0, 10.0, 10.0],
+        [30.0, -5.0, 1.0],  # confident and correct
+        [30.0, -5.0, 1.0],  # confident and wrong
+    ]
+)
+EDGE_LABELS = np.array([1, 0, 2, 1, 2, 0, 2])
+EDGE_PROBS = np.array(
+    [
+        [0.998, 0.001, 0.001],
+        [0.001, 0.998, 0.001],
+        [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0],
+        [0.5, 0.49, 0.01],
+        [0.05, 0.05, 0.9],
+        [0.7, 0.2, 0.1],
+        [0.01, 0.01, 0.98],
+    ]
+)
+EDGE_CASES = [
+    pytest.param(loss, probs, kw, id=f"{loss.__name__}-{'p' if probs else 'x'}-{i}")
+    for i, (loss, probs, kw) in enumerate(
+        [
+            (ce.sparse_softmax_cross_entropy_with_logits, False, {}),
+            (ce.sparse_softmax_cross_entropy_with_logits, False, {"label_smoothing": 1.0}),
+            (
+                ce.sparse_softmax_cross_entropy_with_logits,
+                False,
+                {"label_smoothing": 0.3, "class_weight": np.array([1.0, 2.0, 0.5])},
+            ),
+            (ce.sparse_categorical_crossentropy, True, {"label_smoothing": 0.2}),
+            (ce.sparse_categorical_crossentropy, True, {"label_smoothing": 1.0}),
+            (ce.categorical_crossentropy, True, {"class_weight": np.array([1.0, 2.0, 0.5])}),
+            (ce.softmax_cross_entropy_with_logits, False, {"label_smoothing": 0.1}),
+            *[
+                (ce.categorical_focal_crossentropy, probs, {"gamma": g, "label_smoothing": ls})
+                for probs in (False, True)
+                for g in (0.5, 2.0)
+                for ls in (0.0, 1.0)
+            ],
+            *[
+                (ce.binary_focal_crossentropy, probs, {"gamma": g, "alpha": 0.3})
+                for probs in (False, True)
+                for g in (0.0, 0.5, 2.0)
+            ],
+            (ce.binary_crossentropy, True, {"pos_weight": np.array([1.0, 2.0, 3.0])}),
+            (ce.binary_crossentropy, False, {"label_smoothing": 0.1}),
+            (ce.sigmoid_cross_entropy_with_logits, False, {"pos_weight": 0.5}),
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize(("loss", "probs", "kw"), EDGE_CASES)
+def test_gradient_at_edge_rows(loss: Any, probs: bool, kw: dict[str, Any]) -> None:
+    name = loss.__name__
+    x = EDGE_PROBS if probs else EDGE_LOGITS
+    if name.startswith("sparse"):
+        y: Any = EDGE_LABELS
+    else:
+        y = np.eye(3)[EDGE_LABELS]
+    if "from_logits" in inspect.signature(loss).parameters:
+        kw = {**kw, "from_logits": not probs}
+    for reduction in ("none", "mean"):
+        g = ce.grad(loss)(y, x, reduction=reduction, **kw)
+
+        def f(xx: np.ndarray, reduction: str = reduction) -> float:
+            return scalar_of(loss(y, xx, reduction=reduction, validate=False, **kw))
+
+        assert_grad_matches(g, fd_grad(f, x, steps_for(x, probabilities=probs)))

