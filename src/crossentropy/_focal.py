@@ -196,7 +196,8 @@ def _categorical_focal(
                 if g != 0:
                     p = sh.softmax(xp)
                     ratio = xp.where(t == 0, 1.0, nll * (1.0 + sh.s) / t)
-                    h = f * (1.0 + g * p * ratio)
+                    # p * (-log p) / (1 - p) -> 0 as p -> 0 (an infinite logit elsewhere).
+                    h = f * (1.0 + g * mul0(xp, p, ratio))
                 grad = softmax_grad(xp, sh, mul0(xp, a, h))
         else:
             terms, grad = _focal_term_prob(xp, xl, 1.0 - xl, -xp.log(xl), g, need_grad)

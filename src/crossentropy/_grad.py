@@ -57,7 +57,12 @@ def value_and_grad(loss_fn: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
     >>> g.tolist()
     [[-4.122307227883699e-09, 2.0611536139418496e-09, 2.0611536139418496e-09]]
     """
-    impl, _ = lookup("value_and_grad", loss_fn)
+    return _value_and_grad(loss_fn, "value_and_grad")
+
+
+def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., ValueAndGrad]:
+    """``value_and_grad`` with errors attributed to ``caller``."""
+    impl, _ = lookup(caller, loss_fn)
     signature = inspect.signature(loss_fn)
 
     @functools.wraps(loss_fn)
@@ -86,7 +91,7 @@ def grad(loss_fn: Callable[..., Any]) -> Callable[..., Any]:
     >>> ce.grad(ce.sigmoid_cross_entropy_with_logits)([1.0, 0.0], [0.0, 0.0]).tolist()
     [-0.5, 0.5]
     """
-    vg = value_and_grad(loss_fn)
+    vg = _value_and_grad(loss_fn, "grad")
 
     @functools.wraps(loss_fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

@@ -149,11 +149,6 @@ def test_grad_rejects_other_functions() -> None:
         ce.grad(np.sum)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: ce.grad(np.sum) says 'value_and_grad: loss_fn must be ...', naming the "
-    "wrong function (grad builds on value_and_grad and passes its own name to the registry)",
-)
 def test_grad_error_names_grad() -> None:
     with pytest.raises(TypeError, match=r"^grad: loss_fn must be one of"):
         ce.grad(np.sum)
@@ -406,25 +401,12 @@ def test_inputs_are_not_modified_and_grad_is_fresh(loss: Any, reduction: str) ->
 
 
 def _strict_params() -> list[Any]:
-    scalar_where = pytest.mark.xfail(
-        strict=True,
-        reason="core bug: _sparse_targets calls xp.where(hot, (1.0 - ls) * w_k, 0.0) with two "
-        "Python scalars when class_weight is None (array-api-strict rejects it)",
-    )
-    reshape = pytest.mark.xfail(
-        strict=True,
-        reason="core bug: _gather_weights calls the .reshape method, which array API arrays "
-        "lack (sparse losses with class_weight fail on non-NumPy inputs, value included)",
-    )
     out = []
     for loss in LOSSES:
         for opt in ("plain", "class_weight"):
             if opt == "class_weight" and "class_weight" not in inspect.signature(loss).parameters:
                 continue
-            marks = []
-            if loss.__name__.startswith("sparse"):
-                marks = [reshape if opt == "class_weight" else scalar_where]
-            out.append(pytest.param(loss, opt, marks=marks, id=f"{loss.__name__}-{opt}"))
+            out.append(pytest.param(loss, opt, id=f"{loss.__name__}-{opt}"))
     return out
 
 
