@@ -341,8 +341,8 @@ def binary_focal_crossentropy(
     r"""``keras.losses.binary_focal_crossentropy``: ``(1 - p_t)^gamma`` times the binary loss.
 
     Differs from :func:`crossentropy.binary_focal_crossentropy`: the cross-entropy of
-    probabilities is clipped at ``1e-7``, the focal factor is ``pow(1 - p_t, gamma)`` of a
-    clipped-free ``p_t``, and ``alpha`` applies only with ``apply_class_balancing=True``.
+    probabilities is clipped at ``1e-7`` (the focal factor ``(1 - p_t)^gamma`` uses the
+    unclipped ``p``), and ``alpha`` applies only with ``apply_class_balancing=True``.
 
     .. math::
 

@@ -85,8 +85,7 @@ def weighted_cross_entropy_with_logits(
 
     Differs from :func:`crossentropy.weighted_cross_entropy_with_logits`: computes float32 in
     float32 as ``(1 - z) x + (1 + (q - 1) z)(log1p(exp(-|x|)) + max(-x, 0))``, which cancels
-    for a large positive logit with ``z = 1``... and ``pos_weight`` may be any broadcastable
-    array (or a negative number).
+    for a large negative logit with ``z = 0``; ``pos_weight`` may be any broadcastable array.
 
     .. math::
 
