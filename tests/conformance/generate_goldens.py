@@ -510,7 +510,7 @@ def run_keras(rec: Recorder) -> None:
 
     for case in _with_doc("keras", keras_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(keras.losses, call))
     rec.signature("Loss.__call__", keras.losses.Loss.__call__)
 
@@ -598,7 +598,7 @@ def run_tf_keras(rec: Recorder) -> None:
 
     for case in _with_doc("tf_keras", tf_keras_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(tf_keras.losses, call))
 
 
@@ -689,7 +689,7 @@ def run_tf(rec: Recorder) -> None:
 
     for case in _with_doc("tf", tf_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(tf.nn, call))
 
 
@@ -830,7 +830,7 @@ def run_torch(rec: Recorder) -> None:
 
     for case in _with_doc("torch", torch_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(F, call))
 
 
@@ -966,7 +966,7 @@ def run_optax(rec: Recorder) -> None:
 
     for case in _with_doc("optax", optax_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(optax.losses, call))
 
 
@@ -1037,7 +1037,7 @@ def run_sklearn(rec: Recorder) -> None:
 
     for case in _with_doc("sklearn", sklearn_cases()):
         rec.run(case, fw)
-    for call in {c["call"] for c in rec.cases}:
+    for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(metrics, call))
 
 
