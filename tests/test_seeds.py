@@ -78,7 +78,7 @@ def test_seed2_multilabel_labels_are_independent() -> None:
 SEED3_LOGITS = np.array([[12, 3, 2], [3, 10, 1], [1, 2, 5], [4, 6.5, 1.2], [3, 6, 1]])
 SEED3_CLASSES = np.array([0, 1, 2, 0, 1])
 # As printed by TensorFlow in float64. TensorFlow computes logsumexp(x) - x_k, which cancels in
-# the last digits; the library's values are the correctly rounded ones (checked against mpmath in
+# the last digits; the library's values are within a few ulp of exact (checked against mpmath in
 # tests/reference), and agree with these to 12 significant digits.
 SEED3_TF = [
     1.6879548708943529e-04,
