@@ -52,7 +52,7 @@ def evaluate_on_dask(
         ]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
-            for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+            for fut in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]
                 i = index[fut.key]
                 try:
                     acc = fut.result()

@@ -164,18 +164,16 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
         flags.append("class weights")
     if opts.get("sample_weight"):
         flags.append("sample weights")
-    how = "forced" if inp["detected"] == "chosen with --loss" else f"detected: {inp['detected']}"
-    console.print(
-        f"[bold]{sig['loss']}[/bold] ({sig['kind']}; {how})"
-        + (f", {', '.join(flags)}" if flags else "")
-    )
+    how = "--loss" if inp["detected"] == "chosen with --loss" else inp["detected"]
+    console.print(f"[bold]{sig['loss']}[/bold] ({how})" + "".join(f", {f}" for f in flags))
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
     files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
+    console.print(f"predictions: {inp['predictions']}{files}")
     console.print(
-        f"predictions: {inp['predictions']}{files}  labels: {inp['labels']}"
-        + (f"  weights: {inp['sample_weight']}" if inp["sample_weight"] else "")
-        + f"  rows: {result['rows']}  classes: {inp['classes']}  dtype: {dtype}"
+        f"labels: {inp['labels']}"
+        + (f"; weights: {inp['sample_weight']}" if inp["sample_weight"] else "")
     )
+    console.print(f"{result['rows']} rows, {inp['classes']} columns, {dtype}")
 
     t = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
     t.add_column("metric")
@@ -188,10 +186,10 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     if result["perplexity"] is not None:
         t.add_row("perplexity", _num(result["perplexity"]))
     label = "accuracy" if sig["kind"] != "multilabel" else "accuracy (per label)"
-    t.add_row(label, _num(result["accuracy"], 4))
+    t.add_row(label, _fixed(result["accuracy"]))
     if result["top_k"] is not None:
-        t.add_row(f"top-{result['top_k']['k']} accuracy", _num(result["top_k"]["accuracy"], 4))
-    t.add_row(f"ECE ({ECE_BINS} bins)", _num(result["ece"], 4))
+        t.add_row(f"top-{result['top_k']['k']} accuracy", _fixed(result["top_k"]["accuracy"]))
+    t.add_row(f"ECE ({ECE_BINS} bins)", _fixed(result["ece"]))
     console.print(t)
 
     classes = result["per_class"]
@@ -210,7 +208,7 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     for e in shown:
         name = e.get("name")
         label = f"{e['class']} {name}" if name is not None else str(e["class"])
-        ct.add_row(label, str(e["count"]), _num(e["loss"], 5), _num(e["accuracy"], 4))
+        ct.add_row(label, str(e["count"]), _num(e["loss"], 4), _fixed(e["accuracy"]))
     console.print(ct)
 
     if result["worst"]:
@@ -236,19 +234,23 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
             wt.add_column("predicted")
         for w in result["worst"]:
             cells = [w["file"]] if multi else []
-            cells += [str(w["row"]), _num(w["loss"], 5)]
+            cells += [str(w["row"]), _num(w["loss"], 4)]
             if kind in ("categorical", "sparse"):
                 lab = str(w["label"]) + (f" {w['label_name']}" if "label_name" in w else "")
                 prd = str(w["predicted"]) + (
                     f" {w['predicted_name']}" if "predicted_name" in w else ""
                 )
-                cells += [lab, prd, _num(w["confidence"], 4), _num(w["p_label"], 4)]
+                cells += [lab, prd, _fixed(w["confidence"]), _num(w["p_label"], 4)]
             elif kind == "binary":
                 cells += [_num(w["label"], 4), _num(w["p_positive"], 4)]
             else:
                 cells += [_ids(w["labels"]), _ids(w["predicted"])]
             wt.add_row(*cells)
         console.print(wt)
+
+
+def _fixed(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4f}"
 
 
 def _ids(ids: list[int]) -> str:

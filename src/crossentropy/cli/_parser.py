@@ -11,26 +11,30 @@ from ._evaluate import KINDS
 __all__ = ["build_parser"]
 
 EVAL_DESCRIPTION = """\
-Evaluate saved predictions against labels: the cross-entropy (mean, sum, perplexity), accuracy
-and top-k accuracy, expected calibration error, per-class loss and the worst samples. The loss
-is detected from the shapes (one column: binary; class ids: sparse; one-hot or soft rows:
-categorical; several true labels per row: multilabel) unless --loss names it. Files of any size
-are streamed in chunks; numbers equal the library's in-memory result.
+Evaluate saved predictions against labels: the cross-entropy (mean, sum,
+perplexity), accuracy and top-k accuracy, expected calibration error, per-class
+loss and the worst samples. The loss is detected from the shapes (one column:
+binary; class ids: sparse; one-hot or soft rows: categorical; several true
+labels per row: multilabel) unless --loss names it. Files of any size are
+streamed in chunks; the numbers equal the library's in-memory result.
 """
 
 EVAL_EPILOG = """\
-inputs:
-  PATH or PATH:SELECTOR, where PATH may be a glob of shards (quote it) and SELECTOR is an .npz
-  key or comma-separated column names or patterns (preds.csv:p_*). --labels and --sample-weight
-  also take a bare key or column of the predictions file.
+addressing inputs:
+  PATH or PATH:SELECTOR. PATH may be a glob of shards (quote it); SELECTOR is
+  an .npz key, or column names or patterns separated by commas (preds.csv:p_*).
+  --labels and --sample-weight also take a bare key or column name of the
+  predictions file.
 
 examples:
   crossentropy eval --example
   crossentropy eval logits.npy --labels labels.npy --from-logits
   crossentropy eval preds.csv --labels label --json
-  crossentropy eval "shards/*.parquet" --labels label --from-logits --dask tcp://127.0.0.1:8786
+  crossentropy eval "shards/*.parquet" --labels label --from-logits \\
+      --dask tcp://127.0.0.1:8786
 
-exit status: 0 success, 2 bad input or usage (one line on stderr), 1 internal error.
+exit status: 0 success; 2 bad input or usage (one line on stderr); 1 a bug.
+See docs/cli.md for the definitions of every number.
 """
 
 

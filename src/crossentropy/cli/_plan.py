@@ -167,7 +167,7 @@ def make_plan(args: Any) -> Plan:
     for p in preds_paths[1:]:
         if file_format(p) != fmt:
             raise CLIError(f"{p}: all prediction files must have one format; the first is {fmt}.")
-    display = "the bundled example" if example else preds_value
+    display = f"{os.path.basename(pattern)} (bundled example)" if example else preds_value
     preds = _Source(preds_paths, pred_sel, True, display)
 
     if labels_value is None:
@@ -201,7 +201,7 @@ def make_plan(args: Any) -> Plan:
     plan = Plan(
         units=units,
         preds=display,
-        labels="bundled labels" if example else labels.display,
+        labels="'labels' in the example" if example else labels.display,
         weight=None if weight is None else weight.display,
         fmt=fmt,
         total_rows=_total_rows(preds_paths, fmt, units),

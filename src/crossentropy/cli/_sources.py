@@ -651,7 +651,7 @@ class ParquetReader(Reader):
         if self._buffer:
             table = pa.Table.from_batches(self._buffer)
         else:
-            table = pa.table({c: pa.array([], type=pa.float64()) for c in self._needed})
+            table = self._pf.schema_arrow.empty_table().select(self._needed)
         take = min(n, table.num_rows)
         head, rest = table.slice(0, take), table.slice(take)
         self._buffer = rest.to_batches() if rest.num_rows else []
