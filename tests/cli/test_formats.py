@@ -160,3 +160,30 @@ def test_column_patterns(tmp_path: Any, cli: Any) -> None:
     run = cli("eval", tmp_path / "d.csv", "--labels", "y")
     assert run.code == 2
     assert "probability" in run.err
+
+
+def test_empty_shard_among_shards_and_all_empty(tmp_path: Any, cli: Any, data: Any) -> None:
+    x, k, want = data
+    np.save(tmp_path / "x0.npy", x[:50])
+    np.save(tmp_path / "x1.npy", x[:0])
+    np.save(tmp_path / "x2.npy", x[50:])
+    for i, part in enumerate([k[:50], k[:0], k[50:]]):
+        np.save(tmp_path / f"k{i}.npy", part)
+    got = loss_of(cli, f"{tmp_path}/x*.npy", "--labels", f"{tmp_path}/k*.npy")
+    assert math.isclose(got, want, rel_tol=1e-15)
+    run = cli("eval", tmp_path / "x1.npy", "--labels", tmp_path / "k1.npy", "--from-logits")
+    assert run.code == 2
+    assert run.err == f"crossentropy: error: {tmp_path / 'x1.npy'}: no rows to evaluate.\n"
+
+
+def test_names_with_brackets_are_shown_verbatim(tmp_path: Any, cli: Any) -> None:
+    np.savez(
+        tmp_path / "d.npz",
+        logits=logits(4, 2),
+        labels=np.array([0, 1, 1, 0]),
+        class_names=np.array(["[red]cat", "[/]dog"]),
+    )
+    run = cli("eval", tmp_path / "d.npz", "--from-logits")
+    assert run.code == 0
+    assert "[red]cat" in run.out
+    assert "[/]dog" in run.out

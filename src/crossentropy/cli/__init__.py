@@ -142,6 +142,8 @@ def _eval(args: Any) -> int:
                 f"{a.version}); install one version on the client and every worker."
             )
         acc.merge(a)
+    if acc.n_rows == 0:
+        raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
 
     if args.report:
@@ -154,7 +156,8 @@ def _eval(args: Any) -> int:
     else:
         from rich.console import Console
 
-        print_summary(result, Console(file=sys.stdout, highlight=False))
+        # markup off: file and class names are shown as they are, brackets included
+        print_summary(result, Console(file=sys.stdout, highlight=False, markup=False))
         if args.report:
             print(f"report written to {args.report}")
     sys.stdout.flush()

@@ -120,8 +120,6 @@ def evaluate_unit(
             row0 += r
             if progress is not None:
                 progress(r)
-    if row0 == 0:
-        raise CLIError(f"{unit.name}: no rows to evaluate.")
     return acc
 
 

@@ -164,8 +164,12 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
         flags.append("class weights")
     if opts.get("sample_weight"):
         flags.append("sample weights")
+    from rich.text import Text
+
     how = "--loss" if inp["detected"] == "chosen with --loss" else inp["detected"]
-    console.print(f"[bold]{sig['loss']}[/bold] ({how})" + "".join(f", {f}" for f in flags))
+    head = Text(sig["loss"], style="bold")
+    head.append(f" ({how})" + "".join(f", {f}" for f in flags))
+    console.print(head)
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
     files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
     console.print(f"predictions: {inp['predictions']}{files}")

@@ -208,8 +208,13 @@ def make_plan(args: Any) -> Plan:
         example=example,
     )
     if example or (fmt == "npz" and CLASS_NAME_KEY in list_fields(preds_paths[0], fmt)):
-        with np.load(preds_paths[0], allow_pickle=False) as z:
-            plan.class_names = [str(s) for s in z[CLASS_NAME_KEY].tolist()]
+        try:
+            with np.load(preds_paths[0], allow_pickle=False) as z:
+                plan.class_names = [str(s) for s in z[CLASS_NAME_KEY].reshape(-1).tolist()]
+        except ValueError as err:
+            raise CLIError(
+                f"{preds_paths[0]}: key {CLASS_NAME_KEY!r} must be an array of strings ({err})."
+            ) from None
     return plan
 
 

@@ -594,7 +594,9 @@ class ParquetReader(Reader):
         self.roles = tuple(r for r, _ in spec.roles)
         self.cols = {role: tuple(sel) for role, sel in spec.roles}
         try:
-            self._pf = pq.ParquetFile(spec.path)
+            # Streamed column chunks (no pre-buffering of whole row groups): memory then grows
+            # with the number of columns read (their pages), not with the rows of a row group.
+            self._pf = pq.ParquetFile(spec.path, pre_buffer=False, buffer_size=2**16)
         except Exception as err:
             raise CLIError(
                 f"{spec.path}: not a readable Parquet file ({_one_line(err)})."
