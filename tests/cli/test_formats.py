@@ -187,3 +187,10 @@ def test_names_with_brackets_are_shown_verbatim(tmp_path: Any, cli: Any) -> None
     assert run.code == 0
     assert "[red]cat" in run.out
     assert "[/]dog" in run.out
+
+
+def test_npz_keys_with_different_row_counts(tmp_path: Any, cli: Any) -> None:
+    np.savez(tmp_path / "d.npz", logits=logits(5, 2), labels=np.array([0, 1, 1]))
+    run = cli("eval", tmp_path / "d.npz", "--from-logits")
+    assert run.code == 2
+    assert "d.npz: the arrays have different numbers of rows ('logits': 5, 'labels': 3)." in run.err

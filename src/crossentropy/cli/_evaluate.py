@@ -578,6 +578,5 @@ def peek(unit: Unit, rows: int) -> dict[str, Any]:
             data = reader.read(rows)
             for role in reader.roles:
                 out[role] = data[role]
-                out[f"{role}:reader_dtype"] = reader.tolerance_dtype(role)
                 out[f"{role}:where"] = reader.where(role, None, None)
     return out

@@ -324,6 +324,8 @@ def detect_loss(
             f"{where_l}: {cols} label columns, but the predictions have {width} "
             f"({where_p}); pass one label column per class, or one class id per row."
         )
+    # Loose tolerances (1e-3): these only choose the loss; the evaluation then checks every row
+    # at the dtype's tolerance and names the first that does not fit.
     y = lab.astype(np.float64)
     with np.errstate(invalid="ignore"):
         sums_one = bool(np.all(np.abs(y.sum(axis=1) - 1.0) <= 1e-3)) if len(y) else True

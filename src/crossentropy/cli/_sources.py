@@ -165,14 +165,11 @@ class Reader:
 
     def where(self, role: str, row: int | None, col: int | None) -> str:
         """``path: row R, column C`` for error messages."""
-        parts = [self.path]
-        tail = []
-        if row is not None:
-            tail.append(self.row_name(row))
+        tail = [] if row is None else [self.row_name(row)]
         cname = self.column_name(role, col)
         if cname:
             tail.append(cname)
-        return parts[0] + (": " + ", ".join(tail) if tail else "")
+        return self.path + (": " + ", ".join(tail) if tail else "")
 
     def close(self) -> None:  # pragma: no cover - interface
         pass
@@ -412,6 +409,7 @@ class NpzReader(Reader):
         counts = {a.n_rows for a in self._arrays.values()}
         if len(counts) > 1:
             detail = ", ".join(f"{self.keys[r]!r}: {a.n_rows}" for r, a in self._arrays.items())
+            self.close()
             raise CLIError(f"{spec.path}: the arrays have different numbers of rows ({detail}).")
         self.n_rows = counts.pop() if counts else 0
 
