@@ -133,6 +133,7 @@ def main() -> None:
         labels = os.path.join(folder, "labels.npy")
         size = os.path.getsize(preds)
         print(f"machine: {describe_machine()}")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"data: {rows:,} rows x {classes} float32 logits = {size / 1e9:.2f} GB "
             f"(+ {os.path.getsize(labels) / 1e6:.0f} MB int64 labels), generated in "
@@ -166,6 +167,7 @@ def main() -> None:
             f"eval/loss time ratio: {eval_wall / lib_wall:.2f}x (loss: the library's "
             "sparse_categorical_crossentropy alone over the same chunks)"
         )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"mean loss {res['loss']!r} (library alone: {float(lib_out)!r}), "
             f"accuracy {res['accuracy']:.4f}"
