@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import class_ids, logits, softmax_rows, write_csv
+from cli_data import class_ids, logits, softmax_rows, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import logits
+from cli_data import logits
 
 pytest.importorskip("matplotlib")
 

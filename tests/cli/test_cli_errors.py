@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import class_ids, logits, softmax_rows, write_csv
+from cli_data import class_ids, logits, softmax_rows, write_csv
 
 
 def one_line_error(run: Any, pattern: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import class_ids, logits
+from cli_data import class_ids, logits
 
 import crossentropy as ce
 from crossentropy.cli import main

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import class_ids, logits, softmax_rows, write_csv
+from cli_data import class_ids, logits, softmax_rows, write_csv
 
 import crossentropy as ce
 

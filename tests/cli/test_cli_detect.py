@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import class_ids, logits, softmax_rows
+from cli_data import class_ids, logits, softmax_rows
 
 
 def kind(cli: Any, tmp_path: Any, p: np.ndarray, y: np.ndarray, *extra: Any) -> Any:
