@@ -46,6 +46,7 @@ IMPORT_SCRIPT = "import numpy, rich, crossentropy.cli._evaluate, crossentropy.cl
 # The library's loss alone over the same chunks as the CLI (no checks, no statistics): what the
 # CLI adds on top of the loss computation itself.
 LIBRARY_SCRIPT = """
+import math
 import sys
 import numpy as np
 import crossentropy as ce
@@ -53,12 +54,12 @@ from crossentropy.cli._evaluate import auto_chunk_rows
 x = np.load(sys.argv[1], mmap_mode="r")
 k = np.load(sys.argv[2], mmap_mode="r")
 step = auto_chunk_rows(x.shape[1])
-total = 0.0
+sums = []
 for a in range(0, x.shape[0], step):
     xc = np.array(x[a:a + step], dtype=np.float64)
-    total += float(ce.sparse_categorical_crossentropy(
-        np.array(k[a:a + step]), xc, from_logits=True, reduction="sum"))
-print(total / x.shape[0])
+    sums.append(float(ce.sparse_categorical_crossentropy(
+        np.array(k[a:a + step]), xc, from_logits=True, reduction="sum")))
+print(math.fsum(sums) / x.shape[0])
 """
 
 
