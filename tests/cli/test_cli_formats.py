@@ -194,3 +194,19 @@ def test_npz_keys_with_different_row_counts(tmp_path: Any, cli: Any) -> None:
     run = cli("eval", tmp_path / "d.npz", "--from-logits")
     assert run.code == 2
     assert "d.npz: the arrays have different numbers of rows ('logits': 5, 'labels': 3)." in run.err
+
+
+def test_separate_npz_files_use_default_keys(tmp_path: Any, cli: Any, data: Any) -> None:
+    x, k, _ = data
+    w = np.linspace(0.5, 1.5, len(k))
+    np.savez(tmp_path / "p.npz", logits=x)
+    np.savez(tmp_path / "y.npz", labels=k)
+    np.savez(tmp_path / "w.npz", sample_weight=w)
+    res = cli(
+        "eval", tmp_path / "p.npz", "--labels", tmp_path / "y.npz", "--sample-weight",
+        tmp_path / "w.npz", "--from-logits", "--json",
+    ).json()  # fmt: skip
+    want = ce.sparse_categorical_crossentropy(
+        k, x, from_logits=True, sample_weight=w, reduction="mean"
+    )
+    assert math.isclose(res["loss"], float(want), rel_tol=1e-12)

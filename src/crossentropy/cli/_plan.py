@@ -26,6 +26,7 @@ __all__ = ["PRED_KEYS", "Plan", "detect_loss", "example_path", "make_plan", "spl
 #: Names looked for, in this order, when no key or column is given.
 PRED_KEYS = ("y_pred", "preds", "predictions", "logits", "probs", "probabilities", "scores")
 LABEL_KEYS = ("y_true", "labels", "label", "targets", "target", "y")
+WEIGHT_KEYS = ("sample_weight", "sample_weights", "weight", "weights", "w")
 CLASS_NAME_KEY = "class_names"
 
 
@@ -228,7 +229,7 @@ def _selector(path: str, selector: str | None, role: str) -> Any:
     fields = list_fields(path, fmt)
     if fmt == "npz":
         if selector is None:
-            keys = PRED_KEYS if role == "preds" else LABEL_KEYS
+            keys = {"preds": PRED_KEYS, "labels": LABEL_KEYS}.get(role, WEIGHT_KEYS)
             flag = {"preds": "PREDICTIONS:KEY", "labels": "--labels"}.get(role, "--sample-weight")
             return _default_key(path, fmt, keys, role, flag)
         if selector not in fields:
