@@ -1,7 +1,254 @@
-"""The command line (placeholder until the CLI issue lands)."""
+"""The command line: ``crossentropy eval`` (also ``python -m crossentropy eval``).
+
+See docs/cli.md. ``import crossentropy`` never imports this package; this package imports
+pyarrow, matplotlib and dask.distributed only when an input or option needs them.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    A user error prints one line on stderr and returns 2 (``--debug`` adds the traceback); a
+    bug returns 1.
+    """
+    from ._parser import build_parser
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (argparse's exit code 2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from ._errors import CLIError
+
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return _eval(args)
+    except CLIError as err:
+        return _fail(debug, str(err), 2)
+    except OSError as err:
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        return _fail(debug, f"{where}{err.strerror or err}.", 2)
+    except MemoryError:
+        return _fail(debug, "out of memory; try a smaller --chunk-rows.", 2)
+    except KeyboardInterrupt:
+        print("crossentropy: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:
+        message = f"internal error: {type(err).__name__}: {err}"
+        if not debug:
+            message += " (rerun with --debug for the traceback, and please report it)"
+        return _fail(debug, message, 1, prefix="crossentropy: ")
+
+
+def _fail(debug: bool, message: str, code: int, prefix: str = "crossentropy: error: ") -> int:
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    line = " ".join(message.split("\n"))
+    print(f"{prefix}{line}", file=sys.stderr)
+    return code
+
+
+def _eval(args: Any) -> int:
+    from ._accumulate import Accumulator
+    from ._errors import CLIError
+    from ._evaluate import Options, evaluate_unit
+    from ._output import build_result, print_summary, to_json
+    from ._plan import detect_loss, make_plan
+
+    if args.top_k < 1:
+        raise CLIError(f"--top-k must be at least 1; got {args.top_k}.")
+    if args.worst < 0:
+        raise CLIError(f"--worst must be 0 or more; got {args.worst}.")
+    if args.chunk_rows < 0:
+        raise CLIError(f"--chunk-rows must be positive; got {args.chunk_rows}.")
+    if not 0.0 <= args.label_smoothing <= 1.0:
+        raise CLIError(f"--label-smoothing must be in [0, 1]; got {args.label_smoothing!r}.")
+    report_kind = None
+    if args.report:
+        from ._report import check_report_path
+
+        report_kind = check_report_path(args.report)
+    if args.dask:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            from ._errors import missing_extra
+
+            raise missing_extra("distributed", "--dask") from None
+
+    plan = make_plan(args)
+    from_logits = bool(args.from_logits or plan.example)
+    forced = None if args.loss == "auto" else args.loss
+    kind, width, why = detect_loss(plan, forced, from_logits)
+    if args.ignore_index is not None and kind != "sparse":
+        raise CLIError(
+            f"--ignore-index applies to integer class ids (the sparse loss); the loss here is "
+            f"{kind} ({why})."
+        )
+    class_weight = None
+    if args.class_weight is not None:
+        if kind not in ("categorical", "sparse"):
+            raise CLIError(
+                f"--class-weight applies to the categorical and sparse losses; the loss here is "
+                f"{kind}."
+            )
+        class_weight = _class_weight(args.class_weight, width)
+    opts = Options(
+        loss=kind,
+        n_classes=width,
+        from_logits=from_logits,
+        label_smoothing=float(args.label_smoothing),
+        ignore_index=args.ignore_index,
+        class_weight=class_weight,
+        top_k=args.top_k,
+        worst_k=args.worst,
+        chunk_rows=args.chunk_rows,
+    )
+    if args.class_names is not None:
+        plan.class_names = _class_names(args.class_names)
+    if plan.class_names is not None and len(plan.class_names) != opts.classes_out:
+        raise CLIError(
+            f"--class-names: {len(plan.class_names)} names, but there are {opts.classes_out} "
+            "classes."
+        )
+
+    with _progress(args, plan.total_rows) as advance:
+        if args.dask:
+            from ._dask import evaluate_on_dask
+
+            accs = evaluate_on_dask(args.dask, plan.units, opts, progress=advance)
+        else:
+            accs = [evaluate_unit(u, opts, progress=advance) for u in plan.units]
+    acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=accs[0].version)
+    for a in accs:
+        if a.version != acc.version:
+            raise CLIError(
+                f"the shards were evaluated by different crossentropy versions ({acc.version}, "
+                f"{a.version}); install one version on the client and every worker."
+            )
+        acc.merge(a)
+    if acc.n_rows == 0:
+        raise CLIError(f"{plan.preds}: no rows to evaluate.")
+    result = build_result(acc, opts, plan, why)
+
+    if args.report:
+        from ._report import render_report, write_atomic
+
+        assert report_kind is not None
+        write_atomic(args.report, render_report(result, report_kind))
+    if args.json:
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        from rich.console import Console
+
+        # markup off: file and class names are shown as they are, brackets included
+        print_summary(result, Console(file=sys.stdout, highlight=False, markup=False))
+        if args.report:
+            print(f"report written to {args.report}")
+    sys.stdout.flush()
     return 0
+
+
+def _read_list(value: str, what: str) -> list[str]:
+    """Comma-separated items, or the items of a file (.npy, .json, or one per line)."""
+    from ._errors import CLIError
+
+    if os.path.isfile(value):
+        ext = os.path.splitext(value)[1].lower()
+        try:
+            if ext == ".npy":
+                import numpy as np
+
+                return [str(x) for x in np.load(value, allow_pickle=False).reshape(-1).tolist()]
+            with open(value, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, ValueError) as err:
+            raise CLIError(f"{what} {value}: cannot read it ({err}).") from None
+        if ext == ".json":
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise CLIError(f"{what} {value}: not valid JSON ({err}).") from None
+            if not isinstance(items, list):
+                raise CLIError(f"{what} {value}: expected a JSON list.")
+            return [str(x) for x in items]
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if len(lines) == 1 and "," in lines[0]:
+            return [s.strip() for s in lines[0].split(",")]
+        return lines
+    return [s.strip() for s in value.split(",")]
+
+
+def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
+    import math
+
+    from ._errors import CLIError
+
+    items = _read_list(value, "--class-weight")
+    try:
+        weights = tuple(float(x) for x in items)
+    except ValueError:
+        raise CLIError(f"--class-weight: expected numbers; got {value!r}.") from None
+    if len(weights) != n_classes:
+        raise CLIError(
+            f"--class-weight: {len(weights)} weights, but the predictions have {n_classes} classes."
+        )
+    for i, w in enumerate(weights):
+        if not (math.isfinite(w) and w >= 0):
+            raise CLIError(f"--class-weight: weight {i} is {w!r}; weights must be finite and >= 0.")
+    return weights
+
+
+def _class_names(value: str) -> list[str]:
+    return _read_list(value, "--class-names")
+
+
+@contextmanager
+def _progress(args: Any, total: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal (or --progress), else nothing."""
+    want = args.progress if args.progress is not None else sys.stderr.isatty()
+    if not want:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(file=sys.stderr, force_terminal=bool(args.progress) or None)
+    with Progress(
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("rows", total=total)
+
+        def advance(rows: int) -> None:
+            bar.advance(task, rows)
+
+        yield advance

@@ -1,0 +1,262 @@
+"""The result of an evaluation: the JSON document and the readable summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+import crossentropy as ce
+
+from ._accumulate import ECE_BINS, HIST_EDGES, Accumulator
+from ._evaluate import LOSS_FUNCTIONS, Options
+from ._plan import Plan
+
+__all__ = ["build_result", "print_summary", "to_json"]
+
+#: At most this many classes are listed in the readable summary (all of them in --json).
+SUMMARY_CLASSES = 20
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else num / den
+
+
+def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[str, Any]:
+    """Everything the evaluation found, as plain Python values (JSON-ready)."""
+    total = acc.loss.value()
+    wsum = acc.weight.value()
+    mean = total / wsum if wsum > 0 else 0.0  # the library's "mean" of zero total weight
+    categorical = opts.loss in ("categorical", "sparse")
+    perplexity = None
+    if categorical:
+        perplexity = math.exp(mean) if mean < 709.78 else math.inf
+    accuracy = _ratio(acc.correct.value(), wsum)
+    top_k = None
+    if opts.has_top_k:
+        top_k = {"k": opts.top_k, "accuracy": _ratio(acc.topk_correct.value(), wsum)}
+
+    bw, bc, bo = acc.bin_weight.value(), acc.bin_conf.value(), acc.bin_outcome.value()
+    bw_total = math.fsum(bw.tolist())
+    ece = None if bw_total == 0 else math.fsum(np.abs(bo - bc).tolist()) / bw_total
+    bins = []
+    for b in range(ECE_BINS):
+        bins.append(
+            {
+                "lo": b / ECE_BINS,
+                "hi": (b + 1) / ECE_BINS,
+                "count": int(acc.bin_count[b]),
+                "weight": float(bw[b]),
+                "confidence": _ratio(float(bc[b]), float(bw[b])),
+                "accuracy": _ratio(float(bo[b]), float(bw[b])),
+            }
+        )
+
+    names = _class_names(plan, opts)
+    cl, cwt, cc = acc.class_loss.value(), acc.class_weight.value(), acc.class_correct.value()
+    per_class = []
+    for c in range(opts.classes_out):
+        entry: dict[str, Any] = {"class": c}
+        if names is not None:
+            entry["name"] = names[c]
+        entry["count"] = int(acc.class_count[c])
+        entry["loss"] = _ratio(float(cl[c]), float(cwt[c]))
+        entry["accuracy"] = _ratio(float(cc[c]), float(cwt[c]))
+        per_class.append(entry)
+
+    worst = []
+    for loss, _, _, info in acc.worst_sorted():
+        item = dict(info)
+        item["loss"] = loss
+        if names is not None:
+            for key in ("label", "predicted"):
+                if isinstance(item.get(key), int) and opts.loss != "binary":
+                    item[f"{key}_name"] = names[item[key]]
+        worst.append(item)
+
+    options: dict[str, Any] = {
+        "from_logits": opts.from_logits,
+        "label_smoothing": opts.label_smoothing,
+    }
+    if opts.loss == "sparse":
+        options["ignore_index"] = opts.ignore_index
+    if categorical:
+        options["class_weight"] = None if opts.class_weight is None else list(opts.class_weight)
+    options["sample_weight"] = plan.weight is not None
+    dtypes = sorted(acc.dtypes)
+    return {
+        "loss": mean,
+        "sum": total,
+        "n": acc.n,
+        "rows": acc.n_rows,
+        "weight_sum": wsum,
+        "perplexity": perplexity,
+        "accuracy": accuracy,
+        "top_k": top_k,
+        "ece": ece,
+        "calibration": bins,
+        "per_class": per_class,
+        "worst": worst,
+        "loss_histogram": {
+            "log10_edges": HIST_EDGES.tolist(),
+            "counts": acc.hist[2:-2].tolist(),
+            "zero": int(acc.hist[0]),
+            "below": int(acc.hist[1]),
+            "above": int(acc.hist[-2]),
+            "inf": int(acc.hist[-1]),
+        },
+        "signature": {
+            "version": ce.__version__,
+            "loss": LOSS_FUNCTIONS[opts.loss],
+            "kind": opts.loss,
+            "options": options,
+            "dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
+            "n": acc.n,
+        },
+        "inputs": {
+            "predictions": plan.preds,
+            "labels": plan.labels,
+            "sample_weight": plan.weight,
+            "files": len(plan.units),
+            "classes": opts.n_classes,
+            "detected": why,
+        },
+    }
+
+
+def _class_names(plan: Plan, opts: Options) -> list[str] | None:
+    names = plan.class_names
+    if names is None:
+        return ["negative", "positive"] if opts.loss == "binary" else None
+    return names
+
+
+def to_json(result: dict[str, Any]) -> str:
+    """The JSON text; an infinite loss is written ``Infinity``, as Python's json module does."""
+    return json.dumps(result, indent=2)
+
+
+def _num(x: float | None, digits: int = 6) -> str:
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.{digits}g}"
+
+
+def print_summary(result: dict[str, Any], console: Any) -> None:
+    """The readable summary (a rich console)."""
+    from rich import box
+    from rich.table import Table
+
+    sig, inp = result["signature"], result["inputs"]
+    opts = sig["options"]
+    flags = []
+    if opts["from_logits"]:
+        flags.append("from logits")
+    if opts.get("label_smoothing"):
+        flags.append(f"label smoothing {opts['label_smoothing']:g}")
+    if opts.get("ignore_index") is not None:
+        flags.append(f"ignore index {opts['ignore_index']}")
+    if opts.get("class_weight") is not None:
+        flags.append("class weights")
+    if opts.get("sample_weight"):
+        flags.append("sample weights")
+    from rich.text import Text
+
+    how = "--loss" if inp["detected"] == "chosen with --loss" else inp["detected"]
+    head = Text(sig["loss"], style="bold")
+    head.append(f" ({how})" + "".join(f", {f}" for f in flags))
+    console.print(head)
+    dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
+    files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
+    console.print(f"predictions: {inp['predictions']}{files}")
+    console.print(
+        f"labels: {inp['labels']}"
+        + (f"; weights: {inp['sample_weight']}" if inp["sample_weight"] else "")
+    )
+    console.print(f"{result['rows']} rows, {inp['classes']} columns, {dtype}")
+
+    t = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_row("mean loss", _num(result["loss"], 8))
+    t.add_row("sum", _num(result["sum"], 8))
+    t.add_row("n", str(result["n"]))
+    if result["weight_sum"] != result["n"]:
+        t.add_row("weight sum", _num(result["weight_sum"]))
+    if result["perplexity"] is not None:
+        t.add_row("perplexity", _num(result["perplexity"]))
+    label = "accuracy" if sig["kind"] != "multilabel" else "accuracy (per label)"
+    t.add_row(label, _fixed(result["accuracy"]))
+    if result["top_k"] is not None:
+        t.add_row(f"top-{result['top_k']['k']} accuracy", _fixed(result["top_k"]["accuracy"]))
+    t.add_row(f"ECE ({ECE_BINS} bins)", _fixed(result["ece"]))
+    console.print(t)
+
+    classes = result["per_class"]
+    shown = classes
+    title = "per class" if sig["kind"] != "multilabel" else "per label"
+    if len(classes) > SUMMARY_CLASSES:
+        shown = sorted(classes, key=lambda e: -(e["loss"] if e["loss"] is not None else -1.0))[
+            :SUMMARY_CLASSES
+        ]
+        title += f" (the {SUMMARY_CLASSES} with the highest loss of {len(classes)}; --json has all)"
+    ct = Table(title=title, box=box.SIMPLE, title_justify="left")
+    ct.add_column("class")
+    ct.add_column("positives" if sig["kind"] == "multilabel" else "n", justify="right")
+    ct.add_column("loss", justify="right")
+    ct.add_column("accuracy", justify="right")
+    for e in shown:
+        name = e.get("name")
+        label = f"{e['class']} {name}" if name is not None else str(e["class"])
+        ct.add_row(label, str(e["count"]), _num(e["loss"], 4), _fixed(e["accuracy"]))
+    console.print(ct)
+
+    if result["worst"]:
+        wt = Table(
+            title=f"worst {len(result['worst'])} samples", box=box.SIMPLE, title_justify="left"
+        )
+        multi = inp["files"] > 1
+        if multi:
+            wt.add_column("file")
+        wt.add_column("row", justify="right")
+        wt.add_column("loss", justify="right")
+        kind = sig["kind"]
+        if kind in ("categorical", "sparse"):
+            wt.add_column("label")
+            wt.add_column("predicted")
+            wt.add_column("confidence", justify="right")
+            wt.add_column("p(label)", justify="right")
+        elif kind == "binary":
+            wt.add_column("label", justify="right")
+            wt.add_column("p(positive)", justify="right")
+        else:
+            wt.add_column("labels")
+            wt.add_column("predicted")
+        for w in result["worst"]:
+            cells = [w["file"]] if multi else []
+            cells += [str(w["row"]), _num(w["loss"], 4)]
+            if kind in ("categorical", "sparse"):
+                lab = str(w["label"]) + (f" {w['label_name']}" if "label_name" in w else "")
+                prd = str(w["predicted"]) + (
+                    f" {w['predicted_name']}" if "predicted_name" in w else ""
+                )
+                cells += [lab, prd, _fixed(w["confidence"]), _num(w["p_label"], 4)]
+            elif kind == "binary":
+                cells += [_num(w["label"], 4), _num(w["p_positive"], 4)]
+            else:
+                cells += [_ids(w["labels"]), _ids(w["predicted"])]
+            wt.add_row(*cells)
+        console.print(wt)
+
+
+def _fixed(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def _ids(ids: list[int]) -> str:
+    text = ",".join(str(i) for i in ids[:8])
+    return text + (",..." if len(ids) > 8 else "") if ids else "-"

@@ -1,0 +1,171 @@
+"""``--report report.html|.png``: reliability diagram, loss histogram and per-class loss bars.
+
+Drawn with matplotlib's object API (no pyplot, no global backend change) and written atomically:
+the file appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from typing import Any
+
+from ._errors import CLIError, missing_extra
+
+__all__ = ["check_report_path", "render_report", "write_atomic"]
+
+REPORT_KINDS = {".html": "html", ".htm": "html", ".png": "png"}
+#: Classes drawn in the per-class panel (those with the highest loss).
+MAX_BARS = 30
+
+
+def check_report_path(path: str) -> str:
+    """Validate ``--report`` before any work: its type, its folder, and matplotlib."""
+    ext = os.path.splitext(path)[1].lower()
+    kind = REPORT_KINDS.get(ext)
+    if kind is None:
+        raise CLIError(f"--report {path}: the report must be a .html or .png file.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CLIError(f"--report {path}: the folder {parent} does not exist.")
+    if os.path.isdir(path):
+        raise CLIError(f"--report {path}: is a directory.")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise missing_extra("matplotlib", "--report") from None
+    return kind
+
+
+def _figure(result: dict[str, Any]) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(15, 4.6), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    _reliability(ax1, result)
+    _histogram(ax2, result)
+    _per_class(ax3, result)
+    sig = result["signature"]
+    fig.suptitle(
+        f"{sig['loss']} ({sig['kind']}): mean loss {result['loss']:.6g} over n = {result['n']}"
+    )
+    return fig
+
+
+def _reliability(ax: Any, result: dict[str, Any]) -> None:
+    kind = result["signature"]["kind"]
+    bins = result["calibration"]
+    width = bins[0]["hi"] - bins[0]["lo"]
+    centers = [(b["lo"] + b["hi"]) / 2 for b in bins if b["weight"] > 0]
+    acc = [b["accuracy"] for b in bins if b["weight"] > 0]
+    conf = [b["confidence"] for b in bins if b["weight"] > 0]
+    ax.bar(centers, acc, width=width * 0.95, color="#4C72B0", label="observed")
+    ax.bar(
+        centers,
+        [c - a for c, a in zip(conf, acc, strict=True)],
+        bottom=acc,
+        width=width * 0.95,
+        color="#DD8452",
+        alpha=0.45,
+        label="gap to confidence",
+    )
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    if kind in ("binary", "multilabel"):
+        ax.set_xlabel("predicted probability of the positive label")
+        ax.set_ylabel("observed frequency of positives")
+    else:
+        ax.set_xlabel("confidence (top-1 probability)")
+        ax.set_ylabel("accuracy")
+    ece = result["ece"]
+    ax.set_title("reliability" + ("" if ece is None else f" (ECE {ece:.4f}, 15 bins)"))
+    ax.legend(loc="upper left", fontsize="small")
+
+
+def _histogram(ax: Any, result: dict[str, Any]) -> None:
+    h = result["loss_histogram"]
+    edges = [10.0**e for e in h["log10_edges"]]
+    counts = h["counts"]
+    ax.stairs(counts, edges, fill=True, color="#55A868")
+    ax.set_xscale("log")
+    ax.set_xlabel("per-sample loss")
+    ax.set_ylabel("samples")
+    extra = [f"{h[k]} {k}" for k in ("zero", "below", "above", "inf") if h[k]]
+    ax.set_title("loss histogram" + (f" ({', '.join(extra)})" if extra else ""))
+
+
+def _per_class(ax: Any, result: dict[str, Any]) -> None:
+    classes = [c for c in result["per_class"] if c["loss"] is not None]
+    shown = sorted(classes, key=lambda c: -c["loss"])[:MAX_BARS]
+    shown.reverse()
+    labels = [str(c.get("name", c["class"])) for c in shown]
+    ax.barh(range(len(shown)), [c["loss"] for c in shown], color="#C44E52")
+    ax.set_yticks(range(len(shown)), labels, fontsize="small")
+    ax.set_xlabel("mean loss")
+    what = "label" if result["signature"]["kind"] == "multilabel" else "class"
+    more = f" (top {MAX_BARS} of {len(classes)})" if len(classes) > MAX_BARS else ""
+    ax.set_title(f"loss per {what}{more}")
+
+
+def render_report(result: dict[str, Any], kind: str) -> bytes:
+    """The report's bytes (PNG, or a self-contained HTML page embedding the PNG)."""
+    fig = _figure(result)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    png = buf.getvalue()
+    if kind == "png":
+        return png
+    return _html(result, png).encode("utf-8")
+
+
+def _html(result: dict[str, Any], png: bytes) -> str:
+    sig, inp = result["signature"], result["inputs"]
+    rows = [
+        ("loss function", sig["loss"] + f" ({sig['kind']})"),
+        ("predictions", inp["predictions"]),
+        ("labels", inp["labels"]),
+        ("mean loss", result["loss"]),
+        ("sum", result["sum"]),
+        ("n", result["n"]),
+        ("perplexity", result["perplexity"]),
+        ("accuracy", result["accuracy"]),
+        ("top-k accuracy", None if result["top_k"] is None else result["top_k"]["accuracy"]),
+        ("ECE (15 bins)", result["ece"]),
+        ("crossentropy version", sig["version"]),
+    ]
+    body = "\n".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape('-' if v is None else str(v))}</td></tr>"
+        for k, v in rows
+    )
+    img = base64.b64encode(png).decode("ascii")
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        "<title>crossentropy report</title>"
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+        "img{max-width:100%}</style></head><body>\n"
+        "<h1>crossentropy report</h1>\n"
+        f"<table>\n{body}\n</table>\n"
+        f"<img alt='reliability diagram, loss histogram, per-class loss' "
+        f"src='data:image/png;base64,{img}'>\n"
+        "</body></html>\n"
+    )
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o644)  # mkstemp's 0600 would make the report private
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

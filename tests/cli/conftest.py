@@ -1,0 +1,34 @@
+"""The ``cli`` fixture: run ``crossentropy.cli.main`` in-process, capture its output."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from crossentropy.cli import main
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    """``cli("eval", "preds.npy", ...) -> Run`` (exit code, stdout, stderr)."""
+
+    def run(*argv: Any) -> Run:
+        code = main([str(a) for a in argv])
+        cap = capsys.readouterr()
+        return Run(code, cap.out, cap.err)
+
+    return run

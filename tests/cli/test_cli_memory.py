@@ -1,0 +1,66 @@
+"""Bounded memory: evaluating a .npy larger than the 256 MB bound stays far below it.
+
+The evaluation runs in a grandchild process started by a tiny launcher, whose ``os.wait4``
+reports the grandchild's own peak RSS (a child inherits its parent's peak in ``ru_maxrss``, and
+this test process may be large).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import crossentropy as ce
+
+LAUNCHER = """
+import json, os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
+out = p.stdout.read()
+_, status, usage = os.wait4(p.pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "maxrss_kib": usage.ru_maxrss,
+                  "out": out.decode()}))
+"""
+
+BOUND_MIB = 256
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB and madvise: Linux")
+def test_peak_memory_is_bounded_for_a_file_larger_than_the_bound(tmp_path: Any) -> None:
+    rows, classes = 1_200_000, 64  # 307 MB of float32 logits
+    preds = tmp_path / "preds.npy"
+    m = np.lib.format.open_memmap(preds, mode="w+", dtype=np.float32, shape=(rows, classes))
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, classes, rows)
+    step = 200_000
+    for a in range(0, rows, step):
+        m[a : a + step] = rng.standard_normal((min(step, rows - a), classes), dtype=np.float32)
+    m.flush()
+    del m
+    np.save(tmp_path / "labels.npy", k)
+    size_mib = preds.stat().st_size / 2**20
+    assert size_mib > BOUND_MIB
+
+    argv = [sys.executable, "-m", "crossentropy", "eval", str(preds), "--labels"]
+    argv += [str(tmp_path / "labels.npy"), "--from-logits", "--json", "--no-progress"]
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *argv], capture_output=True, text=True, check=True
+    )
+    report = json.loads(proc.stdout)
+    assert report["code"] == 0, proc.stderr
+    peak_mib = report["maxrss_kib"] / 1024
+    assert peak_mib < BOUND_MIB, f"peak RSS {peak_mib:.0f} MiB for a {size_mib:.0f} MiB file"
+    res = json.loads(report["out"])
+    assert res["n"] == rows
+    # a spot check of the number on a slice (the whole file in float64 would take 600 MB)
+    x = np.load(preds, mmap_mode="r")
+    head = ce.sparse_categorical_crossentropy(
+        k[:1000], np.asarray(x[:1000], dtype=np.float64), from_logits=True
+    )
+    assert res["worst"][0]["loss"] >= float(head.max())
