@@ -1,0 +1,819 @@
+# mypy: ignore-errors
+# (numba kernels: untyped by nature; their callers in __init__.py are typed)
+"""The numba kernels: fused, multi-threaded, vectorisable (imported on first use only).
+
+Every kernel works on C-contiguous 2-d arrays, one row per sample and the class axis last, splits
+the rows across threads with ``prange`` and touches each logit once from memory: a row is read
+once for its maximum, then (from cache) once for its exponentials, and the gradient is written in
+the same pass.
+
+Accuracy
+--------
+Numba >= 0.62 has no SVML, so ``math.exp`` in a loop is a scalar call; the exponentials here are
+written out (range reduction by ``n ln 2`` with the round-to-nearest "magic number", a polynomial
+and the scale ``2**n`` made from its bits), which LLVM vectorises:
+
+- float32 inputs compute in float64 and use :func:`exp_f32` (degree-7 Taylor polynomial on
+  ``|r| <= ln(2)/2``, relative error < 6e-9, 0.1 float32 ulp), so that the one rounding to
+  float32 at the end dominates;
+- float64 inputs use :func:`exp_f64` (degree 13, evaluated by Estrin's scheme, < 1 ulp), and
+  carry the rounding error of ``x - m`` (TwoSum) into the exponential and into ``m - x``, as the
+  reference path does; sums over a row are compensated (TwoSum per lane).
+
+Floating-point reductions do not vectorise without reassociation (which would also break the
+rounding tricks above), so every reduction is written over ``LANES`` independent accumulators.
+``fastmath`` is limited to ``contract`` (fused multiply-add), which keeps inf and NaN semantics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+LANES = 32  # independent accumulators per reduction (a multiple of the vector width)
+BLOCK = 1024  # elements per block: the block's float64 scratch stays in L1
+
+_FM = {"contract"}
+_OPTS = {"cache": True, "fastmath": _FM, "error_model": "numpy", "boundscheck": False}
+
+
+@intrinsic
+def wide(typingctx):
+    """Let LLVM use 512-bit vectors in the calling function where the CPU has them.
+
+    LLVM defaults to 256-bit vectors on AVX-512 CPUs; the per-function attribute
+    ``prefer-vector-width`` (what clang's ``-mprefer-vector-width=512`` sets) lifts that for our
+    kernels only, without touching numba's process-wide settings. A no-op elsewhere.
+    """
+    sig = types.none()
+
+    def codegen(context, builder, signature, args):
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (``llvm.fma``, vectorisable)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(d, [d, d, d]), "llvm.fma.f64"
+        )
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@intrinsic
+def _i64_as_f64(typingctx, x):
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _f64_as_i64(typingctx, x):
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return sig, codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+_LN2_HI = 6.93147180369123816490e-01  # trailing zeros: n * _LN2_HI is exact for |n| < 2**11
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + _SHIFT - _SHIFT rounds x to an integer
+_SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
+
+
+@njit(**_OPTS)
+def exp_f32(d):
+    """exp(d) to 6e-9 relative (enough for a float32 result), d <= 0, -inf or NaN."""
+    t = d * _LOG2E + _SHIFT
+    nf = t - _SHIFT
+    r = d - nf * _LN2
+    r2 = r * r
+    a0 = 1.0 + r
+    a1 = 0.5 + r * 0.16666666666666666
+    a2 = 0.041666666666666664 + r * 0.008333333333333333
+    a3 = 0.001388888888888889 + r * 0.0001984126984126984
+    p = (a0 + r2 * a1) + (r2 * r2) * (a2 + r2 * a3)
+    n = _f64_as_i64(t) - _SHIFT_BITS
+    y = p * _i64_as_f64((n + 1023) << 52)
+    return 0.0 if d < -708.0 else y
+
+
+@njit(**_OPTS)
+def exp_f64(d):
+    """exp(d) to < 1 ulp for d <= 0 (subnormal results included), -inf or NaN."""
+    t = d * _LOG2E + _SHIFT
+    nf = t - _SHIFT
+    r = d - nf * _LN2_HI
+    r = r - nf * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    # exp(r) = 1 + (r + r**2 Q(r)), Q the Taylor tail to r**11 (error < 2e-18 for |r| <= ln2/2),
+    # by Estrin's scheme; adding 1 last keeps the result within 1 ulp.
+    q0 = 0.5 + r * 0.16666666666666666
+    q1 = 0.041666666666666664 + r * 0.008333333333333333
+    q2 = 0.001388888888888889 + r * 0.0001984126984126984
+    q3 = 2.48015873015873e-05 + r * 2.7557319223985893e-06
+    q4 = 2.755731922398589e-07 + r * 2.505210838544172e-08
+    q5 = 2.08767569878681e-09 + r * 1.6059043836821613e-10
+    q = ((q0 + r2 * q1) + r4 * (q2 + r2 * q3)) + (r4 * r4) * (q4 + r2 * q5)
+    p = 1.0 + fma(r2, q, r)
+    n = _f64_as_i64(t) - _SHIFT_BITS
+    n1 = n >> 1  # two factors: 2**n alone is not a normal number below 2**-1022
+    s1 = _i64_as_f64((n1 + 1023) << 52)
+    s2 = _i64_as_f64((n - n1 + 1023) << 52)
+    y = (p * s1) * s2
+    return 0.0 if d < -745.2 else y
+
+
+# --------------------------------------------------------------------------------------------
+# Row building blocks. Float64 inputs ("exact") carry double-double corrections; float32 inputs
+# compute in float64 without them (their one rounding at the end dominates).
+
+
+@njit(**_OPTS)
+def _two_sum_low(a, b, s):
+    """The rounding error of ``s = fl(a + b)``: ``a + b = s + low`` exactly (Knuth's TwoSum)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+@njit(**_OPTS)
+def row_max(xr, mx, bad):
+    """``(max, any NaN)`` of a row over ``LANES`` accumulators (a NaN never wins a ``>``)."""
+    wide()
+    c = xr.size
+    for lane in range(LANES):
+        mx[lane] = -np.inf
+        bad[lane] = 0
+    nb = c // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            v = xr[base + lane]
+            mx[lane] = v if v > mx[lane] else mx[lane]
+            bad[lane] |= v != v
+    m = mx[0]
+    nan = False
+    for lane in range(LANES):
+        m = mx[lane] if mx[lane] > m else m
+        nan |= bad[lane] != 0
+    for j in range(nb * LANES, c):
+        v = xr[j]
+        m = v if v > m else m
+        nan |= v != v
+    return np.float64(m), nan
+
+
+@njit(**_OPTS)
+def exp_block32(xr, m, buf):
+    """``buf[j] = exp(x_j - m)`` (float64) for a block of a float32 row."""
+    wide()
+    for j in range(xr.size):
+        buf[j] = exp_f32(np.float64(xr[j]) - m)
+
+
+@njit(**_OPTS)
+def exp_block64(xr, m, buf):
+    """``buf[j] = exp(x_j - m)`` for a float64 block, the rounding of ``x_j - m`` carried in."""
+    wide()
+    for j in range(xr.size):
+        xj = xr[j]
+        d = xj - m
+        low = _two_sum_low(xj, -m, d)
+        e = exp_f64(d)
+        buf[j] = 0.0 if d < -745.2 else e + e * low
+
+
+@njit(**_OPTS)
+def exp_block(xr, m, buf, exact):
+    if exact:
+        exp_block64(xr, m, buf)
+    else:
+        exp_block32(xr, m, buf)
+
+
+@njit(**_OPTS)
+def sum_block32(xr, m, buf, hi, ties):
+    """Add ``buf`` to the lane sums, leaving out the entries equal to ``m`` (counted in ties).
+
+    Entries at the maximum are exactly 1 each; keeping them out of ``S`` splits the maximum out
+    of the normaliser ``1 + S`` exactly, so a tiny ``S`` keeps its relative accuracy.
+    """
+    wide()
+    nb = xr.size // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            at_max = xr[base + lane] == m
+            hi[lane] += 0.0 if at_max else buf[base + lane]
+            ties[lane] += 1 if at_max else 0
+    for j in range(nb * LANES, xr.size):
+        at_max = xr[j] == m
+        hi[0] += 0.0 if at_max else buf[j]
+        ties[0] += 1 if at_max else 0
+
+
+@njit(**_OPTS)
+def sum_block64(xr, m, buf, hi, lo, ties):
+    """:func:`sum_block32` with a TwoSum per lane (the sum is kept as ``hi + lo``)."""
+    wide()
+    nb = xr.size // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            at_max = xr[base + lane] == m
+            v = 0.0 if at_max else buf[base + lane]
+            ties[lane] += 1 if at_max else 0
+            s = hi[lane] + v
+            lo[lane] += _two_sum_low(hi[lane], v, s)
+            hi[lane] = s
+    for j in range(nb * LANES, xr.size):
+        at_max = xr[j] == m
+        v = 0.0 if at_max else buf[j]
+        ties[0] += 1 if at_max else 0
+        s = hi[0] + v
+        lo[0] += _two_sum_low(hi[0], v, s)
+        hi[0] = s
+
+
+@njit(**_OPTS)
+def reset(hi, lo, ties):
+    for lane in range(LANES):
+        hi[lane] = 0.0
+        lo[lane] = 0.0
+        ties[lane] = 0
+
+
+@njit(**_OPTS)
+def finish_sum(hi, lo, ties):
+    """``S = s_hi + s_lo``: the lanes and the ties beyond the first maximum, compensated."""
+    nt = 0
+    for lane in range(LANES):
+        nt += ties[lane]
+    s = np.float64(nt - 1)
+    err = 0.0
+    for lane in range(LANES):
+        t = s + hi[lane]
+        err += _two_sum_low(s, hi[lane], t) + lo[lane]
+        s = t
+    s_hi = s + err
+    return s_hi, err - (s_hi - s)
+
+
+@njit(**_OPTS)
+def softmax_sum(xr, m, buf, hi, lo, ties, exact, write, orow):
+    """``S = sum_{j != argmax} exp(x_j - m)`` as ``(s_hi, s_lo)``, one exp per entry.
+
+    With ``write``, the exponentials (1 at the maxima) are stored in ``orow`` as they go.
+    """
+    c = xr.size
+    reset(hi, lo, ties)
+    for j0 in range(0, c, BLOCK):
+        j1 = min(c, j0 + BLOCK)
+        xb = xr[j0:j1]
+        bb = buf[: j1 - j0]
+        exp_block(xb, m, bb, exact)
+        if exact:
+            sum_block64(xb, m, bb, hi, lo, ties)
+        else:
+            sum_block32(xb, m, bb, hi, ties)
+        if write:
+            copy_block(bb, orow[j0:j1])
+    return finish_sum(hi, lo, ties)
+
+
+@njit(**_OPTS)
+def copy_block(src, dst):
+    wide()
+    for j in range(src.size):
+        dst[j] = src[j]
+
+
+@njit(**_OPTS)
+def log1p_dd(s_hi, s_lo):
+    """``log1p(s_hi + s_lo)`` to first order in ``s_lo``."""
+    return math.log1p(s_hi) + s_lo / (1.0 + s_hi)
+
+
+@njit(**_OPTS)
+def inv_dd(sc, s_hi, s_lo):
+    """``sc / (1 + S)`` as a double-double ``(q_hi, q_lo)``."""
+    den = 1.0 + s_hi
+    den_lo = _two_sum_low(1.0, s_hi, den) + s_lo
+    q = sc / den
+    rem = fma(-q, den, sc) - q * den_lo
+    return q, rem / den
+
+
+@njit(**_OPTS)
+def scale_row(orow, q_hi, q_lo, exact):
+    """``orow *= q`` (``q = q_hi + q_lo`` when exact)."""
+    wide()
+    if exact:
+        for j in range(orow.size):
+            e = np.float64(orow[j])
+            orow[j] = fma(e, q_hi, e * q_lo)
+    else:
+        for j in range(orow.size):
+            orow[j] = np.float64(orow[j]) * q_hi
+
+
+@njit(**_OPTS)
+def shift_at(xk, m, exact):
+    """``(m - x_k, exp(x_k - m))`` for one entry, as the blocks compute them."""
+    xk = np.float64(xk)
+    if xk == -np.inf:
+        return np.inf, 0.0
+    d = xk - m
+    if exact:
+        low = _two_sum_low(xk, -m, d)
+        e = exp_f64(d)
+        return -d - low, (0.0 if d < -745.2 else e + e * low)
+    return -d, exp_f32(d)
+
+
+@njit(**_OPTS)
+def fill_zero(orow):
+    wide()
+    for j in range(orow.size):
+        orow[j] = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels: each handles rows ``i0 <= i < i1`` and releases the GIL, so that a thread pool can
+# split the rows. Common arguments: ``x`` (n, c) float32/float64, C-contiguous; ``exact`` True
+# for float64; ``write`` whether to write into ``out`` ((n, c), x's dtype; may be ``x`` itself:
+# every row is read before it is written); ``status`` (n,) int8, set to 1 for rows left to the
+# reference path (a NaN, a +inf maximum, all -inf), whose outputs are not written.
+
+
+@njit(nogil=True, **_OPTS)
+def sparse_softmax(x, k, scale, exact, write, out, loss, status, i0, i1):
+    """Sparse softmax cross-entropy ``loss[i] = -log softmax(x_i)[k_i]`` and its gradient.
+
+    With ``write``: ``out[i] = scale[i] * (softmax(x_i) - onehot(k_i))``, the true-class entry
+    computed as ``-scale * sum_{j != k} p_j``. Rows with ``scale == 0`` get loss 0 and a zero
+    gradient (they are still checked for NaN).
+    """
+    wide()
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    hi = np.empty(LANES)
+    lo = np.empty(LANES)
+    ties = np.empty(LANES, np.int64)
+    buf = np.empty(BLOCK)
+    for i in range(i0, i1):
+        xr = x[i]
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        status[i] = 0
+        sc = scale[i]
+        ki = k[i]
+        xk = np.float64(xr[ki])
+        if sc == 0.0:
+            loss[i] = 0.0
+            if write:
+                fill_zero(out[i])
+            continue
+        orow = out[i] if write else out[0]
+        s_hi, s_lo = softmax_sum(xr, m, buf, hi, lo, ties, exact, write, orow)
+        nll_k, e_k = shift_at(xk, m, exact)
+        loss[i] = nll_k + log1p_dd(s_hi, s_lo)
+        if write:
+            q_hi, q_lo = inv_dd(sc, s_hi, s_lo)
+            scale_row(orow, q_hi, q_lo, exact)
+            if xk == m:  # -sc * S / (1 + S), no cancellation
+                orow[ki] = -(s_hi * q_hi + (s_lo * q_hi + s_hi * q_lo))
+            else:  # sc * (p_k - 1) with p_k <= 1/2
+                orow[ki] = (e_k * q_hi + e_k * q_lo) - sc
+
+
+@njit(nogil=True, **_OPTS)
+def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
+    """Row-wise ``logsumexp`` (mode 0, into ``lse``), ``log_softmax`` (1) or ``softmax`` (2)."""
+    wide()
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    hi = np.empty(LANES)
+    lo = np.empty(LANES)
+    ties = np.empty(LANES, np.int64)
+    buf = np.empty(BLOCK)
+    for i in range(i0, i1):
+        xr = x[i]
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        status[i] = 0
+        orow = out[i] if mode != 0 else out[0]
+        s_hi, s_lo = softmax_sum(xr, m, buf, hi, lo, ties, exact, mode == 2, orow)
+        l1p = log1p_dd(s_hi, s_lo)
+        lse[i] = m + l1p
+        if mode == 2:
+            q_hi, q_lo = inv_dd(1.0, s_hi, s_lo)
+            scale_row(orow, q_hi, q_lo, exact)
+        elif mode == 1:
+            log_softmax_row(xr, m, l1p, exact, orow)
+
+
+@njit(**_OPTS)
+def log_softmax_row(xr, m, l1p, exact, orow):
+    """``orow[j] = -((m - x_j) + log1p(S))``."""
+    wide()
+    for j in range(xr.size):
+        xj = np.float64(xr[j])
+        d = xj - m
+        if exact:
+            low = _two_sum_low(xj, -m, d)
+            d = d + (0.0 if xj == -np.inf else low)
+        orow[j] = d - l1p
+
+
+# --------------------------------------------------------------------------------------------
+# Soft (dense) labels
+
+
+@njit(**_OPTS)
+def label_stats(yr, ysum, ybad):
+    """``(row sum, any NaN or entry outside [0, 1])`` of a row of labels."""
+    wide()
+    for lane in range(LANES):
+        ysum[lane] = 0.0
+        ybad[lane] = 0
+    nb = yr.size // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            v = np.float64(yr[base + lane])
+            ysum[lane] += v
+            ybad[lane] |= not (0.0 <= v <= 1.0)
+    s = 0.0
+    bad = False
+    for lane in range(LANES):
+        s += ysum[lane]
+        bad |= ybad[lane] != 0
+    for j in range(nb * LANES, yr.size):
+        v = np.float64(yr[j])
+        s += v
+        bad |= not (0.0 <= v <= 1.0)
+    return s, bad
+
+
+@njit(**_OPTS)
+def dense_block(xb, yb, cwb, keep, add, m, exact, acc):
+    """Lane sums for soft targets ``a_j = (y_j keep + add) w_j`` over a block.
+
+    ``acc`` rows: 0/1 ``sum a`` off the maximum (hi/lo), 2 ``sum a`` at the maximum,
+    3/4 ``sum a_j (m - x_j)`` (hi/lo; 0 where ``a_j = 0``, even at ``x_j = -inf``).
+    """
+    wide()
+    for j in range(xb.size):
+        lane = j % LANES
+        xj = np.float64(xb[j])
+        a = (np.float64(yb[j]) * keep + add) * cwb[j]
+        at_max = xj == m
+        d = xj - m
+        if exact:
+            low = _two_sum_low(xj, -m, d)
+            shift = -d - (0.0 if xj == -np.inf else low)
+        else:
+            shift = -d
+        t = 0.0 if a == 0.0 else a * shift
+        v = 0.0 if at_max else a
+        acc[2, lane] += a if at_max else 0.0
+        if exact:
+            s = acc[0, lane] + v
+            acc[1, lane] += _two_sum_low(acc[0, lane], v, s)
+            acc[0, lane] = s
+            s = acc[3, lane] + t
+            acc[4, lane] += _two_sum_low(acc[3, lane], t, s)
+            acc[3, lane] = s
+        else:
+            acc[0, lane] += v
+            acc[3, lane] += t
+
+
+@njit(**_OPTS)
+def dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, orow):
+    """``orow[j] = sc (A p_j - a_j)`` with ``cq = sc A / (1 + S)`` and ``erow`` the exps."""
+    wide()
+    for j in range(orow.size):
+        a = (np.float64(yr[j]) * keep + add) * cw[j]
+        e = erow[j]
+        orow[j] = fma(e, cq_hi, e * cq_lo) - sc * a
+
+
+@njit(nogil=True, **_OPTS)
+def dense_softmax(
+    x, y, cw, keep, add, scale, exact, validate, tol, write, out, loss, status, i0, i1
+):
+    """Softmax cross-entropy with soft targets ``a = (y keep + add) w`` (smoothing, weights).
+
+    ``loss[i] = sum_j a_j (m - x_j) + A log1p(S)``, non-negative terms; gradient
+    ``scale[i] (A softmax(x_i) - a)``, the argmax entry computed without cancellation when
+    ``S < 1``. ``status`` 1: logits row left to the reference; 2: labels row that fails (or is
+    within 10% of failing) the checks of ``validate``: left to the reference, which raises.
+    """
+    wide()
+    c = x.shape[1]
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    hi = np.empty(LANES)
+    lo = np.empty(LANES)
+    ties = np.empty(LANES, np.int64)
+    buf = np.empty(BLOCK)
+    acc = np.empty((5, LANES))
+    erow = np.empty(c if write else 1)
+    for i in range(i0, i1):
+        xr = x[i]
+        yr = y[i]
+        status[i] = 0
+        if validate:
+            ys, ybad = label_stats(yr, hi, bad)
+            if ybad or not abs(ys - 1.0) <= 0.9 * tol:
+                status[i] = 2
+                continue
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        sc = scale[i]
+        if sc == 0.0:
+            loss[i] = 0.0
+            if write:
+                fill_zero(out[i])
+            continue
+        reset(hi, lo, ties)
+        acc[:, :] = 0.0
+        for j0 in range(0, c, BLOCK):
+            j1 = min(c, j0 + BLOCK)
+            xb = xr[j0:j1]
+            bb = buf[: j1 - j0]
+            exp_block(xb, m, bb, exact)
+            if exact:
+                sum_block64(xb, m, bb, hi, lo, ties)
+            else:
+                sum_block32(xb, m, bb, hi, ties)
+            dense_block(xb, yr[j0:j1], cw[j0:j1], keep, add, m, exact, acc)
+            if write:
+                copy_block(bb, erow[j0:j1])
+        s_hi, s_lo = finish_sum(hi, lo, ties)
+        a_rest = 0.0
+        a_rest_lo = 0.0
+        a_max = 0.0
+        t_hi = 0.0
+        t_lo = 0.0
+        for lane in range(LANES):
+            a_rest += acc[0, lane]
+            a_rest_lo += acc[1, lane]
+            a_max += acc[2, lane]
+            t_hi += acc[3, lane]
+            t_lo += acc[4, lane]
+        a_rest = a_rest + a_rest_lo
+        total = a_rest + a_max
+        loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
+        if write:
+            jstar = -1
+            if s_hi < 1.0:  # a unique maximum: its entry is written without cancellation
+                for j in range(c):
+                    if np.float64(xr[j]) == m:
+                        jstar = j
+                        break
+            a_star = 0.0
+            if jstar >= 0:
+                a_star = (np.float64(yr[jstar]) * keep + add) * cw[jstar]
+            cq_hi, cq_lo = inv_dd(sc * total, s_hi, s_lo)
+            dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, out[i])
+            if jstar >= 0:
+                q_hi, q_lo = inv_dd(total, s_hi, s_lo)
+                out[i, jstar] = sc * ((a_rest + (a_star - a_star)) - (s_hi * q_hi + s_hi * q_lo))
+
+
+# --------------------------------------------------------------------------------------------
+# Element-wise (binary) losses
+
+
+@njit(**_OPTS)
+def log1p_core(u, exact):
+    """``log1p(u)`` for ``u`` in [1/sqrt(2) - 1, sqrt(2) - 1]: ``2 atanh(u / (2 + u))``."""
+    s = u / (2.0 + u)
+    s2 = s * s
+    if exact:  # series to s**21: relative error < 2e-18
+        p = 0.09523809523809523 + s2 * 0.08695652173913043
+        p = 0.10526315789473684 + s2 * p
+        p = 0.11764705882352941 + s2 * p
+        p = 0.13333333333333333 + s2 * p
+        p = 0.15384615384615385 + s2 * p
+        p = 0.18181818181818182 + s2 * p
+        p = 0.2222222222222222 + s2 * p
+        p = 0.2857142857142857 + s2 * p
+        p = 0.4 + s2 * p
+        p = 0.6666666666666666 + s2 * p
+    else:  # series to s**11: relative error < 2e-10
+        p = 0.2857142857142857 + s2 * 0.2222222222222222
+        p = 0.4 + s2 * p
+        p = 0.6666666666666666 + s2 * p
+    return 2.0 * s + (s * s2) * p
+
+
+@njit(**_OPTS)
+def log1p_unit(t, exact):
+    """``log1p(t)`` for ``t`` in [0, 1]: above sqrt(2) - 1, ``ln 2 + log1p((t - 1) / 2)``."""
+    big = t > 0.41421356237309503
+    u = (t - 1.0) * 0.5 if big else t
+    r = log1p_core(u, exact)
+    return r + _LN2_LO + _LN2_HI if big else r
+
+
+@njit(**_OPTS)
+def log_unit(p, exact):
+    """``log(p)`` for ``p`` in [0, 1] (``-inf`` at 0): ``e ln 2 + log1p(f - 1)``."""
+    tiny = p < 2.2250738585072014e-308
+    q = p * 18014398509481984.0 if tiny else p  # 2**54: subnormals become normal
+    bits = _f64_as_i64(q)
+    e = (bits >> 52) - 1023
+    f = _i64_as_f64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
+    up = f > 1.4142135623730951
+    f = f * 0.5 if up else f
+    e = e + 1 if up else e
+    ef = np.float64(e) - (54.0 if tiny else 0.0)
+    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(f - 1.0, exact))
+    if p == 0.0:
+        return -np.inf
+    return r if 0.0 < p < np.inf else (p if p == np.inf else np.nan)
+
+
+@njit(**_OPTS)
+def log1m(p, exact):
+    """``log1p(-p)`` for ``p`` in [0, 1], each branch on an exactly computed argument."""
+    if p <= 0.2928932188134524:
+        return log1p_core(-p, exact)
+    if p <= 0.5:  # 1 - 2p is exact: log(1 - p) = log1p(1 - 2p) - ln 2
+        return log1p_core(1.0 - 2.0 * p, exact) - _LN2_HI - _LN2_LO
+    return log_unit(1.0 - p, exact)  # 1 - p is exact for p >= 1/2
+
+
+@njit(nogil=True, **_OPTS)
+def sigmoid_xent(
+    x, z, pw, sw, sw_mode, gdiv, exact, validate, write, out, val, val_mode, rowsum, status, i0, i1
+):
+    """Element-wise ``w z softplus(-x) + (1 - z) softplus(x)`` and its gradient, one exp each.
+
+    ``softplus(±x) = max(±x, 0) + log1p(t)``, ``t = exp(-|x|)``; gradient
+    ``((1 - z) sigmoid(x) - w z sigmoid(-x)) * weight / gdiv``. ``sw_mode`` 0: no sample
+    weights, 1: ``sw[0, 0]`` for all, 2: ``sw`` per element. ``val_mode`` 1 writes the weighted
+    per-element values into ``val``, 0 sums them per row into ``rowsum`` (2 columns: hi, lo).
+    ``status`` 1 (with ``validate``): a NaN logit or a label outside [0, 1]; row not written.
+    """
+    wide()
+    c = x.shape[1]
+    row = np.empty(c)
+    hi = np.empty(LANES)
+    lo = np.empty(LANES)
+    for i in range(i0, i1):
+        xr = x[i]
+        zr = z[i]
+        status[i] = 0
+        if validate and not row_ok(xr, zr, False):
+            status[i] = 1
+            continue
+        swr = sw[i] if sw_mode == 2 else sw[0]
+        sw0 = sw[0, 0] if sw_mode == 1 else 1.0
+        orow = out[i] if write else out[0]
+        sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, orow, row)
+        if val_mode == 1:
+            copy_block(row, val[i])
+        else:
+            rowsum[i, 0], rowsum[i, 1] = lane_sum(row, hi, lo)
+
+
+@njit(**_OPTS)
+def row_ok(xr, zr, probs):
+    """No NaN in ``xr``; labels in [0, 1] (and ``xr`` in [0, 1] when ``probs``)."""
+    wide()
+    bad = 0
+    for j in range(xr.size):
+        zj = np.float64(zr[j])
+        xj = np.float64(xr[j])
+        bad |= not (0.0 <= zj <= 1.0)
+        bad |= (not (0.0 <= xj <= 1.0)) if probs else xj != xj
+    return bad == 0
+
+
+@njit(**_OPTS)
+def lane_sum(row, hi, lo):
+    """Compensated sum of a float64 row over ``LANES`` TwoSum accumulators: ``(hi, lo)``."""
+    wide()
+    for lane in range(LANES):
+        hi[lane] = 0.0
+        lo[lane] = 0.0
+    nb = row.size // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            v = row[base + lane]
+            s = hi[lane] + v
+            lo[lane] += _two_sum_low(hi[lane], v, s)
+            hi[lane] = s
+    s = 0.0
+    err = 0.0
+    for j in range(nb * LANES, row.size):
+        t = s + row[j]
+        err += _two_sum_low(s, row[j], t)
+        s = t
+    for lane in range(LANES):
+        t = s + hi[lane]
+        err += _two_sum_low(s, hi[lane], t) + lo[lane]
+        s = t
+    return s, err
+
+
+@njit(**_OPTS)
+def sigmoid_row(xr, zr, pw, swr, per_elem, sw0, gdiv, exact, write, orow, row):
+    wide()
+    for j in range(xr.size):
+        xj = np.float64(xr[j])
+        zj = np.float64(zr[j])
+        wj = swr[j] if per_elem else sw0
+        ax = -abs(xj)
+        t = exp_f64(ax) if exact else exp_f32(ax)
+        l1p = log1p_unit(t, exact)
+        sp_pos = (xj if xj > 0.0 else 0.0) + l1p
+        sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
+        wz = zj * pw[j]
+        nz = 1.0 - zj
+        lj = (0.0 if wz == 0.0 else wz * sp_neg) + (0.0 if nz == 0.0 else nz * sp_pos)
+        row[j] = 0.0 if wj == 0.0 else wj * lj
+        if write:
+            big = 1.0 / (1.0 + t)
+            small = t * big
+            pos = xj >= 0.0
+            g = nz * (big if pos else small) - wz * (small if pos else big)
+            gs = wj / gdiv
+            orow[j] = 0.0 if gs == 0.0 else g * gs
+
+
+@njit(nogil=True, **_OPTS)
+def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, status, i0, i1):
+    """Row means of ``-w y' log p - (1 - y') log1p(-p)``, ``y' = y keep + add`` (smoothing).
+
+    Gradient (of each row's mean): ``scale[i] (-w y' / p + (1 - y') / (1 - p)) / C``, each term
+    0 where its weight is 0. ``status`` 1 (with ``validate``): a NaN, or a label or probability
+    outside [0, 1]; row not written.
+    """
+    wide()
+    c = p.shape[1]
+    row = np.empty(c)
+    hi = np.empty(LANES)
+    lo = np.empty(LANES)
+    for i in range(i0, i1):
+        pr = p[i]
+        yr = y[i]
+        status[i] = 0
+        if validate and not row_ok(pr, yr, True):
+            status[i] = 1
+            continue
+        orow = out[i] if write else out[0]
+        binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
+        s_hi, s_lo = lane_sum(row, hi, lo)
+        loss[i] = (s_hi + s_lo) / c
+
+
+@njit(**_OPTS)
+def binary_row(pr, yr, pw, keep, add, sc, exact, write, orow, row):
+    wide()
+    c = pr.size
+    for j in range(c):
+        pj = np.float64(pr[j])
+        yj = np.float64(yr[j]) * keep + add
+        wy = yj * pw[j]
+        ny = 1.0 - yj
+        lp = log_unit(pj, exact)
+        l1m = log1m(pj, exact)
+        row[j] = (0.0 if wy == 0.0 else -(wy * lp)) + (0.0 if ny == 0.0 else -(ny * l1m))
+        if write:
+            g = (0.0 if ny == 0.0 else ny / (1.0 - pj)) - (0.0 if wy == 0.0 else wy / pj)
+            orow[j] = 0.0 if sc == 0.0 else (g / c) * sc
