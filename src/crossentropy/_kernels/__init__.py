@@ -48,8 +48,16 @@ grad_out: contextvars.ContextVar[np.ndarray | None] = contextvars.ContextVar(
 )
 
 
+#: True while the fast path hands work back to the public functions' reference code.
+_reference_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "crossentropy_reference_only", default=False
+)
+
+
 def _backend() -> ModuleType | None:
     """The compiled kernels, or None when numba is not installed or the fast path is off."""
+    if _reference_only.get():
+        return None
     if os.environ.get("CROSSENTROPY_FAST", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     if not _state["tried"]:
@@ -416,7 +424,11 @@ def softmax_family(fn: str, x: Any, axis: Any, mode: int, keepdims: bool = False
         if bad.size:
             from .._primitives import log_softmax, logsumexp, softmax
 
-            ref = (logsumexp, log_softmax, softmax)[mode](rows[bad])
+            token = _reference_only.set(True)
+            try:
+                ref = (logsumexp, log_softmax, softmax)[mode](rows[bad])
+            finally:
+                _reference_only.reset(token)
             if mode:
                 out[bad] = ref
             else:
@@ -689,9 +701,10 @@ def sigmoid_xent(
     if reduction == "none":
         value = to_output(np, val.reshape(arr.shape), arr.dtype)
     else:
-        s = accurate_sum(np, rowsum.reshape(-1), exact=True)
-        if reduction == "mean":
-            s = s / total if total > 0 else np.zeros(())
+        with np.errstate(all="ignore"):
+            s = accurate_sum(np, rowsum.reshape(-1), exact=True)
+            if reduction == "mean":
+                s = s / total if total > 0 else np.zeros(())
         value = to_output(np, np.asarray(s), arr.dtype)
     g = _grad_result(target, arr, arr.ndim - 1, copy_to) if need_grad else None
     return LossResult(value, g)

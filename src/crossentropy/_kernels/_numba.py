@@ -594,7 +594,8 @@ def dense_softmax(
             t_lo += acc[4, lane]
         a_rest = a_rest + a_rest_lo
         total = a_rest + a_max
-        loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
+        t_sum = t_hi + t_lo if np.isfinite(t_hi) else t_hi  # +inf: a -inf logit with a > 0
+        loss[i] = t_sum + total * log1p_dd(s_hi, s_lo)
         if write:
             jstar = -1
             if s_hi < 1.0:  # a unique maximum: its entry is written without cancellation
@@ -748,7 +749,7 @@ def lane_sum(row, hi, lo):
         t = s + hi[lane]
         err += _two_sum_low(s, hi[lane], t) + lo[lane]
         s = t
-    return s, err
+    return s, (err if np.isfinite(s) else 0.0)  # an inf term: no rounding error to carry
 
 
 @njit(**_OPTS)
