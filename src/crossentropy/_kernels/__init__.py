@@ -23,11 +23,13 @@ import contextvars
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = [
     "fast_path_available",
@@ -130,6 +132,8 @@ def set_num_threads(n: int | None) -> None:
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor  # not at import time: ~10 ms
+
     pool: ThreadPoolExecutor | None = _state["pool"]
     if pool is None or pool._max_workers != n:
         with _lock:

@@ -21,7 +21,9 @@ and the scale ``2**n`` made from its bits), which LLVM vectorises:
   reference path does; sums over a row are compensated (TwoSum per lane).
 
 Floating-point reductions do not vectorise without reassociation (which would also break the
-rounding tricks above), so every reduction is written over ``LANES`` independent accumulators.
+rounding tricks above), so sums are pairwise over L1-sized blocks, every level an element-wise
+(vectorised) add of one half onto the other, with TwoSum at every node for float64; the row
+maximum is taken over ``LANES`` independent accumulators.
 ``fastmath`` is limited to ``contract`` (fused multiply-add), which keeps inf and NaN semantics.
 """
 
@@ -35,7 +37,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-LANES = 32  # independent accumulators per reduction (a multiple of the vector width)
+LANES = 32  # independent accumulators of the row maximum (a multiple of the vector width)
 BLOCK = 1024  # elements per block: the block's float64 scratch stays in L1
 
 _FM = {"contract"}
@@ -104,16 +106,19 @@ _SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
 
 @njit(**_OPTS)
 def exp_f32(d):
-    """exp(d) to 6e-9 relative (enough for a float32 result), d <= 0, -inf or NaN."""
+    """exp(d) to 3.1e-9 relative (0.05 float32 ulp), for d <= 0, -inf or NaN.
+
+    Degree-6 polynomial, near-minimax for the relative error on ``|r| <= ln(2)/2`` (fitted by
+    Lawson's iteration against mpmath), written ``1 + (r + r**2 q(r))``.
+    """
     t = d * _LOG2E + _SHIFT
     nf = t - _SHIFT
     r = d - nf * _LN2
     r2 = r * r
-    a0 = 1.0 + r
-    a1 = 0.5 + r * 0.16666666666666666
-    a2 = 0.041666666666666664 + r * 0.008333333333333333
-    a3 = 0.001388888888888889 + r * 0.0001984126984126984
-    p = (a0 + r2 * a1) + (r2 * r2) * (a2 + r2 * a3)
+    q = (0.49999993449714497 + r * 0.16666520654884695) + r2 * (
+        (0.041668387480086194 + r * 0.0083687132223096) + r2 * 0.001381462225178093
+    )
+    p = 1.0 + fma(r2, q, r)
     n = _f64_as_i64(t) - _SHIFT_BITS
     y = p * _i64_as_f64((n + 1023) << 52)
     return 0.0 if d < -708.0 else y
@@ -214,93 +219,101 @@ def exp_block(xr, m, buf, exact):
 
 
 @njit(**_OPTS)
-def sum_block32(xr, m, buf, hi, ties):
-    """Add ``buf`` to the lane sums, leaving out the entries equal to ``m`` (counted in ties).
-
-    Entries at the maximum are exactly 1 each; keeping them out of ``S`` splits the maximum out
-    of the normaliser ``1 + S`` exactly, so a tiny ``S`` keeps its relative accuracy.
-    """
+def exp_block_store(xr, m, buf, ob, exact):
+    """:func:`exp_block`, also storing the exponentials in ``ob`` (the output's dtype)."""
     wide()
-    nb = xr.size // LANES
-    for b in range(nb):
-        base = b * LANES
-        for lane in range(LANES):
-            at_max = xr[base + lane] == m
-            hi[lane] += 0.0 if at_max else buf[base + lane]
-            ties[lane] += 1 if at_max else 0
-    for j in range(nb * LANES, xr.size):
-        at_max = xr[j] == m
-        hi[0] += 0.0 if at_max else buf[j]
-        ties[0] += 1 if at_max else 0
+    if exact:
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            e = 0.0 if d < -745.2 else e + e * low
+            buf[j] = e
+            ob[j] = e
+    else:
+        for j in range(xr.size):
+            e = exp_f32(np.float64(xr[j]) - m)
+            buf[j] = e
+            ob[j] = e
 
 
 @njit(**_OPTS)
-def sum_block64(xr, m, buf, hi, lo, ties):
-    """:func:`sum_block32` with a TwoSum per lane (the sum is kept as ``hi + lo``)."""
-    wide()
-    nb = xr.size // LANES
-    for b in range(nb):
-        base = b * LANES
-        for lane in range(LANES):
-            at_max = xr[base + lane] == m
-            v = 0.0 if at_max else buf[base + lane]
-            ties[lane] += 1 if at_max else 0
-            s = hi[lane] + v
-            lo[lane] += _two_sum_low(hi[lane], v, s)
-            hi[lane] = s
-    for j in range(nb * LANES, xr.size):
-        at_max = xr[j] == m
-        v = 0.0 if at_max else buf[j]
-        ties[0] += 1 if at_max else 0
-        s = hi[0] + v
-        lo[0] += _two_sum_low(hi[0], v, s)
-        hi[0] = s
-
-
-@njit(**_OPTS)
-def reset(hi, lo, ties):
-    for lane in range(LANES):
-        hi[lane] = 0.0
-        lo[lane] = 0.0
-        ties[lane] = 0
-
-
-@njit(**_OPTS)
-def finish_sum(hi, lo, ties):
-    """``S = s_hi + s_lo``: the lanes and the ties beyond the first maximum, compensated."""
-    nt = 0
-    for lane in range(LANES):
-        nt += ties[lane]
-    s = np.float64(nt - 1)
-    err = 0.0
-    for lane in range(LANES):
-        t = s + hi[lane]
-        err += _two_sum_low(s, hi[lane], t) + lo[lane]
-        s = t
-    s_hi = s + err
-    return s_hi, err - (s_hi - s)
-
-
-@njit(**_OPTS)
-def softmax_sum(xr, m, buf, hi, lo, ties, exact, write, orow):
+def softmax_sum(xr, m, buf, lob, exact, write, orow):
     """``S = sum_{j != argmax} exp(x_j - m)`` as ``(s_hi, s_lo)``, one exp per entry.
 
-    With ``write``, the exponentials (1 at the maxima) are stored in ``orow`` as they go.
+    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``); entries
+    equal to ``m`` (exactly 1 each) are counted, then zeroed, so that ``1 + S`` splits the
+    maximum out exactly (``S`` keeps its relative accuracy when tiny); the block is summed
+    pairwise (vectorised, TwoSum at every node when ``exact``), the blocks by TwoSum.
     """
     c = xr.size
-    reset(hi, lo, ties)
+    s_hi = 0.0
+    s_lo = 0.0
+    ties = 0
     for j0 in range(0, c, BLOCK):
         j1 = min(c, j0 + BLOCK)
         xb = xr[j0:j1]
         bb = buf[: j1 - j0]
-        exp_block(xb, m, bb, exact)
-        if exact:
-            sum_block64(xb, m, bb, hi, lo, ties)
-        else:
-            sum_block32(xb, m, bb, hi, ties)
         if write:
-            copy_block(bb, orow[j0:j1])
-    return finish_sum(hi, lo, ties)
+            exp_block_store(xb, m, bb, orow[j0:j1], exact)
+        else:
+            exp_block(xb, m, bb, exact)
+        ties += drop_max(xb, m, bb)
+        b_hi, b_lo = pairwise(buf, lob, j1 - j0, exact)
+        t = s_hi + b_hi
+        s_lo += _two_sum_low(s_hi, b_hi, t) + b_lo
+        s_hi = t
+    t = s_hi + (ties - 1)
+    s_lo += _two_sum_low(s_hi, np.float64(ties - 1), t)
+    hi = t + s_lo
+    return hi, s_lo - (hi - t)
+
+
+@njit(**_OPTS)
+def drop_max(xb, m, bb):
+    """Zero the entries of ``bb`` where ``xb == m``; return how many there were."""
+    wide()
+    n = 0
+    for j in range(xb.size):
+        at_max = np.float64(xb[j]) == m
+        n += 1 if at_max else 0
+        bb[j] = 0.0 if at_max else bb[j]
+    return n
+
+
+@njit(**_OPTS)
+def pairwise(buf, lob, n, exact):
+    """Pairwise sum of ``buf[:n]`` (destroys ``buf``), as ``(hi, lo)`` when ``exact``.
+
+    Every level adds the upper half onto the lower half: element-wise, so it vectorises.
+    """
+    wide()
+    for j in range(n, BLOCK):
+        buf[j] = 0.0
+    w = BLOCK // 2
+    if exact:
+        for j in range(w):
+            a = buf[j]
+            b = buf[j + w]
+            s = a + b
+            lob[j] = _two_sum_low(a, b, s)
+            buf[j] = s
+        w //= 2
+        while w >= 1:
+            for j in range(w):
+                a = buf[j]
+                b = buf[j + w]
+                s = a + b
+                lob[j] = (lob[j] + lob[j + w]) + _two_sum_low(a, b, s)
+                buf[j] = s
+            w //= 2
+        return buf[0], lob[0]
+    while w >= 1:
+        for j in range(w):
+            buf[j] = buf[j] + buf[j + w]
+        w //= 2
+    return buf[0], 0.0
 
 
 @njit(**_OPTS)
@@ -379,10 +392,8 @@ def sparse_softmax(x, k, scale, exact, write, out, loss, status, i0, i1):
     wide()
     mx = np.empty(LANES, x.dtype)
     bad = np.empty(LANES, np.uint8)
-    hi = np.empty(LANES)
-    lo = np.empty(LANES)
-    ties = np.empty(LANES, np.int64)
     buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
     for i in range(i0, i1):
         xr = x[i]
         m, nan = row_max(xr, mx, bad)
@@ -399,7 +410,7 @@ def sparse_softmax(x, k, scale, exact, write, out, loss, status, i0, i1):
                 fill_zero(out[i])
             continue
         orow = out[i] if write else out[0]
-        s_hi, s_lo = softmax_sum(xr, m, buf, hi, lo, ties, exact, write, orow)
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow)
         nll_k, e_k = shift_at(xk, m, exact)
         loss[i] = nll_k + log1p_dd(s_hi, s_lo)
         if write:
@@ -417,10 +428,8 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
     wide()
     mx = np.empty(LANES, x.dtype)
     bad = np.empty(LANES, np.uint8)
-    hi = np.empty(LANES)
-    lo = np.empty(LANES)
-    ties = np.empty(LANES, np.int64)
     buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
     for i in range(i0, i1):
         xr = x[i]
         m, nan = row_max(xr, mx, bad)
@@ -429,7 +438,7 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
             continue
         status[i] = 0
         orow = out[i] if mode != 0 else out[0]
-        s_hi, s_lo = softmax_sum(xr, m, buf, hi, lo, ties, exact, mode == 2, orow)
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, mode == 2, orow)
         l1p = log1p_dd(s_hi, s_lo)
         lse[i] = m + l1p
         if mode == 2:
@@ -457,41 +466,34 @@ def log_softmax_row(xr, m, l1p, exact, orow):
 
 
 @njit(**_OPTS)
-def label_stats(yr, ysum, ybad):
+def label_stats(yr, buf, lob):
     """``(row sum, any NaN or entry outside [0, 1])`` of a row of labels."""
-    wide()
-    for lane in range(LANES):
-        ysum[lane] = 0.0
-        ybad[lane] = 0
-    nb = yr.size // LANES
-    for b in range(nb):
-        base = b * LANES
-        for lane in range(LANES):
-            v = np.float64(yr[base + lane])
-            ysum[lane] += v
-            ybad[lane] |= not (0.0 <= v <= 1.0)
-    s = 0.0
-    bad = False
-    for lane in range(LANES):
-        s += ysum[lane]
-        bad |= ybad[lane] != 0
-    for j in range(nb * LANES, yr.size):
-        v = np.float64(yr[j])
-        s += v
-        bad |= not (0.0 <= v <= 1.0)
-    return s, bad
+    total = 0.0
+    bad = 0
+    for j0 in range(0, yr.size, BLOCK):
+        j1 = min(yr.size, j0 + BLOCK)
+        bad += label_block(yr[j0:j1], buf)
+        total += pairwise(buf, lob, j1 - j0, False)[0]
+    return total, bad != 0
 
 
 @njit(**_OPTS)
-def dense_block(xb, yb, cwb, keep, add, m, exact, acc):
-    """Lane sums for soft targets ``a_j = (y_j keep + add) w_j`` over a block.
+def label_block(yb, buf):
+    wide()
+    bad = 0
+    for j in range(yb.size):
+        v = np.float64(yb[j])
+        buf[j] = v
+        bad += 0 if 0.0 <= v <= 1.0 else 1
+    return bad
 
-    ``acc`` rows: 0/1 ``sum a`` off the maximum (hi/lo), 2 ``sum a`` at the maximum,
-    3/4 ``sum a_j (m - x_j)`` (hi/lo; 0 where ``a_j = 0``, even at ``x_j = -inf``).
-    """
+
+@njit(**_OPTS)
+def dense_terms(xb, yb, cwb, keep, add, m, exact, a_off, a_at, t):
+    """Per entry of a block: ``a_j = (y_j keep + add) w_j`` off / at the maximum, and
+    ``a_j (m - x_j)`` (0 where ``a_j = 0``, even at ``x_j = -inf``)."""
     wide()
     for j in range(xb.size):
-        lane = j % LANES
         xj = np.float64(xb[j])
         a = (np.float64(yb[j]) * keep + add) * cwb[j]
         at_max = xj == m
@@ -501,19 +503,17 @@ def dense_block(xb, yb, cwb, keep, add, m, exact, acc):
             shift = -d - (0.0 if xj == -np.inf else low)
         else:
             shift = -d
-        t = 0.0 if a == 0.0 else a * shift
-        v = 0.0 if at_max else a
-        acc[2, lane] += a if at_max else 0.0
-        if exact:
-            s = acc[0, lane] + v
-            acc[1, lane] += _two_sum_low(acc[0, lane], v, s)
-            acc[0, lane] = s
-            s = acc[3, lane] + t
-            acc[4, lane] += _two_sum_low(acc[3, lane], t, s)
-            acc[3, lane] = s
-        else:
-            acc[0, lane] += v
-            acc[3, lane] += t
+        t[j] = 0.0 if a == 0.0 else a * shift
+        a_off[j] = 0.0 if at_max else a
+        a_at[j] = a if at_max else 0.0
+
+
+@njit(**_OPTS)
+def _dd_add(hi, lo, b_hi, b_lo):
+    """``(hi + lo) + (b_hi + b_lo)`` as a double-double (an infinite ``hi`` carries no ``lo``)."""
+    t = hi + b_hi
+    lo = lo + b_lo + _two_sum_low(hi, b_hi, t)
+    return t, (lo if np.isfinite(t) else 0.0)
 
 
 @njit(**_OPTS)
@@ -541,18 +541,18 @@ def dense_softmax(
     c = x.shape[1]
     mx = np.empty(LANES, x.dtype)
     bad = np.empty(LANES, np.uint8)
-    hi = np.empty(LANES)
-    lo = np.empty(LANES)
-    ties = np.empty(LANES, np.int64)
     buf = np.empty(BLOCK)
-    acc = np.empty((5, LANES))
+    lob = np.empty(BLOCK)
+    a_off = np.empty(BLOCK)
+    a_at = np.empty(BLOCK)
+    tb = np.empty(BLOCK)
     erow = np.empty(c if write else 1)
     for i in range(i0, i1):
         xr = x[i]
         yr = y[i]
         status[i] = 0
         if validate:
-            ys, ybad = label_stats(yr, hi, bad)
+            ys, ybad = label_stats(yr, buf, lob)
             if ybad or not abs(ys - 1.0) <= 0.9 * tol:
                 status[i] = 2
                 continue
@@ -566,36 +566,21 @@ def dense_softmax(
             if write:
                 fill_zero(out[i])
             continue
-        reset(hi, lo, ties)
-        acc[:, :] = 0.0
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, erow)
+        r_hi = r_lo = at_hi = at_lo = t_hi = t_lo = 0.0
         for j0 in range(0, c, BLOCK):
             j1 = min(c, j0 + BLOCK)
-            xb = xr[j0:j1]
-            bb = buf[: j1 - j0]
-            exp_block(xb, m, bb, exact)
-            if exact:
-                sum_block64(xb, m, bb, hi, lo, ties)
-            else:
-                sum_block32(xb, m, bb, hi, ties)
-            dense_block(xb, yr[j0:j1], cw[j0:j1], keep, add, m, exact, acc)
-            if write:
-                copy_block(bb, erow[j0:j1])
-        s_hi, s_lo = finish_sum(hi, lo, ties)
-        a_rest = 0.0
-        a_rest_lo = 0.0
-        a_max = 0.0
-        t_hi = 0.0
-        t_lo = 0.0
-        for lane in range(LANES):
-            a_rest += acc[0, lane]
-            a_rest_lo += acc[1, lane]
-            a_max += acc[2, lane]
-            t_hi += acc[3, lane]
-            t_lo += acc[4, lane]
-        a_rest = a_rest + a_rest_lo
-        total = a_rest + a_max
-        t_sum = t_hi + t_lo if np.isfinite(t_hi) else t_hi  # +inf: a -inf logit with a > 0
-        loss[i] = t_sum + total * log1p_dd(s_hi, s_lo)
+            nb = j1 - j0
+            dense_terms(xr[j0:j1], yr[j0:j1], cw[j0:j1], keep, add, m, exact, a_off, a_at, tb)
+            b_hi, b_lo = pairwise(a_off, lob, nb, exact)
+            r_hi, r_lo = _dd_add(r_hi, r_lo, b_hi, b_lo)
+            b_hi, b_lo = pairwise(a_at, lob, nb, exact)
+            at_hi, at_lo = _dd_add(at_hi, at_lo, b_hi, b_lo)
+            b_hi, b_lo = pairwise(tb, lob, nb, exact)
+            t_hi, t_lo = _dd_add(t_hi, t_lo, b_hi, b_lo)
+        a_rest = r_hi + r_lo
+        total = a_rest + (at_hi + at_lo)
+        loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
         if write:
             jstar = -1
             if s_hi < 1.0:  # a unique maximum: its entry is written without cancellation
@@ -603,14 +588,11 @@ def dense_softmax(
                     if np.float64(xr[j]) == m:
                         jstar = j
                         break
-            a_star = 0.0
-            if jstar >= 0:
-                a_star = (np.float64(yr[jstar]) * keep + add) * cw[jstar]
             cq_hi, cq_lo = inv_dd(sc * total, s_hi, s_lo)
             dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, out[i])
             if jstar >= 0:
                 q_hi, q_lo = inv_dd(total, s_hi, s_lo)
-                out[i, jstar] = sc * ((a_rest + (a_star - a_star)) - (s_hi * q_hi + s_hi * q_lo))
+                out[i, jstar] = sc * (a_rest - (s_hi * q_hi + s_hi * q_lo))
 
 
 # --------------------------------------------------------------------------------------------
@@ -692,8 +674,8 @@ def sigmoid_xent(
     wide()
     c = x.shape[1]
     row = np.empty(c)
-    hi = np.empty(LANES)
-    lo = np.empty(LANES)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
     for i in range(i0, i1):
         xr = x[i]
         zr = z[i]
@@ -708,7 +690,7 @@ def sigmoid_xent(
         if val_mode == 1:
             copy_block(row, val[i])
         else:
-            rowsum[i, 0], rowsum[i, 1] = lane_sum(row, hi, lo)
+            rowsum[i, 0], rowsum[i, 1] = row_sum(row, buf, lob)
 
 
 @njit(**_OPTS)
@@ -725,31 +707,16 @@ def row_ok(xr, zr, probs):
 
 
 @njit(**_OPTS)
-def lane_sum(row, hi, lo):
-    """Compensated sum of a float64 row over ``LANES`` TwoSum accumulators: ``(hi, lo)``."""
-    wide()
-    for lane in range(LANES):
-        hi[lane] = 0.0
-        lo[lane] = 0.0
-    nb = row.size // LANES
-    for b in range(nb):
-        base = b * LANES
-        for lane in range(LANES):
-            v = row[base + lane]
-            s = hi[lane] + v
-            lo[lane] += _two_sum_low(hi[lane], v, s)
-            hi[lane] = s
-    s = 0.0
-    err = 0.0
-    for j in range(nb * LANES, row.size):
-        t = s + row[j]
-        err += _two_sum_low(s, row[j], t)
-        s = t
-    for lane in range(LANES):
-        t = s + hi[lane]
-        err += _two_sum_low(s, hi[lane], t) + lo[lane]
-        s = t
-    return s, (err if np.isfinite(s) else 0.0)  # an inf term: no rounding error to carry
+def row_sum(row, buf, lob):
+    """Compensated sum of a float64 row, pairwise per block: ``(hi, lo)``."""
+    hi = 0.0
+    lo = 0.0
+    for j0 in range(0, row.size, BLOCK):
+        j1 = min(row.size, j0 + BLOCK)
+        copy_block(row[j0:j1], buf)
+        b_hi, b_lo = pairwise(buf, lob, j1 - j0, True)
+        hi, lo = _dd_add(hi, lo, b_hi, b_lo)
+    return hi, lo
 
 
 @njit(**_OPTS)
@@ -788,8 +755,8 @@ def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, 
     wide()
     c = p.shape[1]
     row = np.empty(c)
-    hi = np.empty(LANES)
-    lo = np.empty(LANES)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
     for i in range(i0, i1):
         pr = p[i]
         yr = y[i]
@@ -799,7 +766,7 @@ def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, 
             continue
         orow = out[i] if write else out[0]
         binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
-        s_hi, s_lo = lane_sum(row, hi, lo)
+        s_hi, s_lo = row_sum(row, buf, lob)
         loss[i] = (s_hi + s_lo) / c
 
 
