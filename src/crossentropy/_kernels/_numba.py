@@ -191,37 +191,36 @@ def row_max(xr, mx, bad):
 
 
 @njit(**_OPTS)
-def exp_block32(xr, m, buf):
-    """``buf[j] = exp(x_j - m)`` (float64) for a block of a float32 row."""
-    wide()
-    for j in range(xr.size):
-        buf[j] = exp_f32(np.float64(xr[j]) - m)
-
-
-@njit(**_OPTS)
-def exp_block64(xr, m, buf):
-    """``buf[j] = exp(x_j - m)`` for a float64 block, the rounding of ``x_j - m`` carried in."""
-    wide()
-    for j in range(xr.size):
-        xj = xr[j]
-        d = xj - m
-        low = _two_sum_low(xj, -m, d)
-        e = exp_f64(d)
-        buf[j] = 0.0 if d < -745.2 else e + e * low
-
-
-@njit(**_OPTS)
 def exp_block(xr, m, buf, exact):
+    """``buf[j] = exp(x_j - m)``, but 0 where ``x_j == m``; returns how many such entries.
+
+    Float64 blocks carry the rounding error of ``x_j - m`` into the exponential (TwoSum).
+    The entries at the maximum are exactly 1 each: counting them apart splits the maximum out
+    of the normaliser ``1 + S`` exactly, so a tiny ``S`` keeps its relative accuracy.
+    """
+    wide()
+    ties = 0
     if exact:
-        exp_block64(xr, m, buf)
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if (d < -745.2 or d == 0.0) else e + e * low
     else:
-        exp_block32(xr, m, buf)
+        for j in range(xr.size):
+            d = np.float64(xr[j]) - m
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else exp_f32(d)
+    return ties
 
 
 @njit(**_OPTS)
 def exp_block_store(xr, m, buf, ob, exact):
-    """:func:`exp_block`, also storing the exponentials in ``ob`` (the output's dtype)."""
+    """:func:`exp_block`, also storing every exponential (1 at the maximum) in ``ob``."""
     wide()
+    ties = 0
     if exact:
         for j in range(xr.size):
             xj = xr[j]
@@ -229,23 +228,26 @@ def exp_block_store(xr, m, buf, ob, exact):
             low = _two_sum_low(xj, -m, d)
             e = exp_f64(d)
             e = 0.0 if d < -745.2 else e + e * low
-            buf[j] = e
             ob[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
     else:
         for j in range(xr.size):
-            e = exp_f32(np.float64(xr[j]) - m)
-            buf[j] = e
+            d = np.float64(xr[j]) - m
+            e = exp_f32(d)
             ob[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    return ties
 
 
 @njit(**_OPTS)
 def softmax_sum(xr, m, buf, lob, exact, write, orow):
     """``S = sum_{j != argmax} exp(x_j - m)`` as ``(s_hi, s_lo)``, one exp per entry.
 
-    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``); entries
-    equal to ``m`` (exactly 1 each) are counted, then zeroed, so that ``1 + S`` splits the
-    maximum out exactly (``S`` keeps its relative accuracy when tiny); the block is summed
-    pairwise (vectorised, TwoSum at every node when ``exact``), the blocks by TwoSum.
+    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``), those at
+    the maximum counted instead (:func:`exp_block`); the block is summed pairwise (vectorised,
+    TwoSum at every node when ``exact``), the blocks by TwoSum.
     """
     c = xr.size
     s_hi = 0.0
@@ -256,10 +258,9 @@ def softmax_sum(xr, m, buf, lob, exact, write, orow):
         xb = xr[j0:j1]
         bb = buf[: j1 - j0]
         if write:
-            exp_block_store(xb, m, bb, orow[j0:j1], exact)
+            ties += exp_block_store(xb, m, bb, orow[j0:j1], exact)
         else:
-            exp_block(xb, m, bb, exact)
-        ties += drop_max(xb, m, bb)
+            ties += exp_block(xb, m, bb, exact)
         b_hi, b_lo = pairwise(buf, lob, j1 - j0, exact)
         t = s_hi + b_hi
         s_lo += _two_sum_low(s_hi, b_hi, t) + b_lo
@@ -268,18 +269,6 @@ def softmax_sum(xr, m, buf, lob, exact, write, orow):
     s_lo += _two_sum_low(s_hi, np.float64(ties - 1), t)
     hi = t + s_lo
     return hi, s_lo - (hi - t)
-
-
-@njit(**_OPTS)
-def drop_max(xb, m, bb):
-    """Zero the entries of ``bb`` where ``xb == m``; return how many there were."""
-    wide()
-    n = 0
-    for j in range(xb.size):
-        at_max = np.float64(xb[j]) == m
-        n += 1 if at_max else 0
-        bb[j] = 0.0 if at_max else bb[j]
-    return n
 
 
 @njit(**_OPTS)
