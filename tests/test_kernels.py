@@ -396,6 +396,9 @@ def test_out_errors() -> None:
         r"got out.shape=\(4, 5\), dtype float64\.",
     ):
         vg(k, x, out=np.zeros((4, 5)))
+    big = np.zeros((5, 5), np.float32)
+    with pytest.raises(ValueError, match=f"^{name}: out must be logits itself or not overlap"):
+        vg(k, big[:4], out=big[1:])
     ro = np.zeros_like(x)
     ro.flags.writeable = False
     with pytest.raises(ValueError, match=f"^{name}: out must be writeable; got a read-only"):

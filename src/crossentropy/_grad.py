@@ -119,6 +119,11 @@ def _check_out(fn: str, out: Any, preds: Any, name: str) -> None:
                 f"{fn}: out must have {name}'s shape {tuple(arr.shape)} and dtype {arr.dtype}; "
                 f"got out.shape={tuple(out.shape)}, dtype {out.dtype}."
             )
+        same = out.ctypes.data == arr.ctypes.data and out.strides == arr.strides
+        if not same and np.may_share_memory(out, arr):
+            raise ValueError(
+                f"{fn}: out must be {name} itself or not overlap it; got a partly overlapping view."
+            )
     else:
         raise TypeError(
             f"{fn}: out is supported for NumPy predictions only; got {name} of type "

@@ -203,6 +203,12 @@ def _grad_target(arr: np.ndarray, ax: int, x: np.ndarray) -> tuple[np.ndarray, n
     return np.empty_like(x), out
 
 
+def _in_place(target: np.ndarray, x: np.ndarray) -> bool:
+    """Whether the gradient goes over the logits themselves (the kernels then read each row
+    before writing it). A partial overlap is not supported: such ``out`` is rejected earlier."""
+    return bool(target.ctypes.data == x.ctypes.data and target.shape == x.shape)
+
+
 def _grad_result(
     g2: np.ndarray, arr: np.ndarray, ax: int, copy_to: np.ndarray | None
 ) -> np.ndarray:
@@ -334,7 +340,10 @@ def sparse_softmax_xent(
     nll = np.empty(n)
     status = np.zeros(n, np.int8)
     with np.errstate(all="ignore"):
-        run_rows(mod.sparse_softmax, n, x.size, x, kf, sc, exact, need_grad, target, nll, status)
+        inplace = need_grad and _in_place(target, x)
+        run_rows(
+            mod.sparse_softmax, n, x.size, x, kf, sc, exact, need_grad, inplace, target, nll, status
+        )
         bad = np.flatnonzero(status)
         if bad.size:
             _sparse_rows_reference(
@@ -689,6 +698,7 @@ def sigmoid_xent(
             exact,
             validate,
             need_grad,
+            need_grad and _in_place(target, x),
             target,
             val,
             1 if reduction == "none" else 0,
@@ -779,6 +789,7 @@ def binary_probs_xent(
             exact,
             validate,
             need_grad,
+            need_grad and _in_place(target, x),
             target,
             loss,
             status,

@@ -242,10 +242,37 @@ def exp_block_store(xr, m, buf, ob, exact):
 
 
 @njit(**_OPTS)
-def softmax_sum(xr, m, buf, lob, exact, write, orow):
+def exp_block_inplace(xr, m, buf, exact):
+    """:func:`exp_block_store` with ``ob`` the block itself (one array: LLVM can vectorise it,
+    where two views of the same memory would send it to its scalar fallback)."""
+    wide()
+    ties = 0
+    if exact:
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            e = 0.0 if d < -745.2 else e + e * low
+            xr[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    else:
+        for j in range(xr.size):
+            d = np.float64(xr[j]) - m
+            e = exp_f32(d)
+            xr[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    return ties
+
+
+@njit(**_OPTS)
+def softmax_sum(xr, m, buf, lob, exact, write, orow, inplace=False):
     """``S = sum_{j != argmax} exp(x_j - m)`` as ``(s_hi, s_lo)``, one exp per entry.
 
-    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``), those at
+    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``, which is
+    ``xr`` itself when ``inplace``: each block is read before it is written), those at
     the maximum counted instead (:func:`exp_block`); the block is summed pairwise (vectorised,
     TwoSum at every node when ``exact``), the blocks by TwoSum.
     """
@@ -257,7 +284,9 @@ def softmax_sum(xr, m, buf, lob, exact, write, orow):
         j1 = min(c, j0 + BLOCK)
         xb = xr[j0:j1]
         bb = buf[: j1 - j0]
-        if write:
+        if write and inplace:  # orow is xr: exponentials over the logits
+            ties += exp_block_inplace(xb, m, bb, exact)
+        elif write:
             ties += exp_block_store(xb, m, bb, orow[j0:j1], exact)
         else:
             ties += exp_block(xb, m, bb, exact)
@@ -371,11 +400,12 @@ def fill_zero(orow):
 
 
 @njit(nogil=True, **_OPTS)
-def sparse_softmax(x, k, scale, exact, write, out, loss, status, i0, i1):
+def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1):
     """Sparse softmax cross-entropy ``loss[i] = -log softmax(x_i)[k_i]`` and its gradient.
 
     With ``write``: ``out[i] = scale[i] * (softmax(x_i) - onehot(k_i))``, the true-class entry
-    computed as ``-scale * sum_{j != k} p_j``. Rows with ``scale == 0`` get loss 0 and a zero
+    computed as ``-scale * sum_{j != k} p_j``; ``inplace``: ``out`` is ``x`` (ignored, ``x`` is
+    written). Rows with ``scale == 0`` get loss 0 and a zero
     gradient (they are still checked for NaN).
     """
     wide()
@@ -396,10 +426,10 @@ def sparse_softmax(x, k, scale, exact, write, out, loss, status, i0, i1):
         if sc == 0.0:
             loss[i] = 0.0
             if write:
-                fill_zero(out[i])
+                fill_zero(xr if inplace else out[i])
             continue
-        orow = out[i] if write else out[0]
-        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow)
+        orow = xr if inplace else (out[i] if write else out[0])
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
         nll_k, e_k = shift_at(xk, m, exact)
         loss[i] = nll_k + log1p_dd(s_hi, s_lo)
         if write:
@@ -650,7 +680,23 @@ def log1m(p, exact):
 
 @njit(nogil=True, **_OPTS)
 def sigmoid_xent(
-    x, z, pw, sw, sw_mode, gdiv, exact, validate, write, out, val, val_mode, rowsum, status, i0, i1
+    x,
+    z,
+    pw,
+    sw,
+    sw_mode,
+    gdiv,
+    exact,
+    validate,
+    write,
+    inplace,
+    out,
+    val,
+    val_mode,
+    rowsum,
+    status,
+    i0,
+    i1,
 ):
     """Element-wise ``w z softplus(-x) + (1 - z) softplus(x)`` and its gradient, one exp each.
 
@@ -663,6 +709,7 @@ def sigmoid_xent(
     wide()
     c = x.shape[1]
     row = np.empty(c)
+    grow = np.empty(c if inplace else 1)
     buf = np.empty(BLOCK)
     lob = np.empty(BLOCK)
     for i in range(i0, i1):
@@ -674,8 +721,12 @@ def sigmoid_xent(
             continue
         swr = sw[i] if sw_mode == 2 else sw[0]
         sw0 = sw[0, 0] if sw_mode == 1 else 1.0
-        orow = out[i] if write else out[0]
-        sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, orow, row)
+        if inplace:  # through a scratch row: reading and writing x in one loop is scalar code
+            sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, grow, row)
+            copy_block(grow, xr)
+        else:
+            orow = out[i] if write else out[0]
+            sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, orow, row)
         if val_mode == 1:
             copy_block(row, val[i])
         else:
@@ -734,7 +785,9 @@ def sigmoid_row(xr, zr, pw, swr, per_elem, sw0, gdiv, exact, write, orow, row):
 
 
 @njit(nogil=True, **_OPTS)
-def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, status, i0, i1):
+def binary_probs(
+    p, y, pw, keep, add, scale, exact, validate, write, inplace, out, loss, status, i0, i1
+):
     """Row means of ``-w y' log p - (1 - y') log1p(-p)``, ``y' = y keep + add`` (smoothing).
 
     Gradient (of each row's mean): ``scale[i] (-w y' / p + (1 - y') / (1 - p)) / C``, each term
@@ -744,6 +797,7 @@ def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, 
     wide()
     c = p.shape[1]
     row = np.empty(c)
+    grow = np.empty(c if inplace else 1)
     buf = np.empty(BLOCK)
     lob = np.empty(BLOCK)
     for i in range(i0, i1):
@@ -753,8 +807,12 @@ def binary_probs(p, y, pw, keep, add, scale, exact, validate, write, out, loss, 
         if validate and not row_ok(pr, yr, True):
             status[i] = 1
             continue
-        orow = out[i] if write else out[0]
-        binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
+        if inplace:  # through a scratch row, as in sigmoid_xent
+            binary_row(pr, yr, pw, keep, add, scale[i], exact, write, grow, row)
+            copy_block(grow, pr)
+        else:
+            orow = out[i] if write else out[0]
+            binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
         s_hi, s_lo = row_sum(row, buf, lob)
         loss[i] = (s_hi + s_lo) / c
 
