@@ -28,7 +28,7 @@ SHOWN = [
 def main(src: str, dst: str) -> None:
     with open(src) as f:
         res = json.load(f)
-    cases = res["cases"]
+    cases = [c for c in res["cases"] if c.get("loss", "sparse") == "sparse"]
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=False)
     for ax, label, title in zip(
         axes,
