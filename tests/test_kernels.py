@@ -30,6 +30,7 @@ REF_ULP = {np.float32: 2, np.float64: 8}
 @pytest.fixture(autouse=True)
 def _fast_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CROSSENTROPY_FAST", "1")
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)  # small test inputs take the fast path too
 
 
 def reference(monkeypatch: pytest.MonkeyPatch, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -435,6 +436,16 @@ def test_without_numba_the_reference_path_runs(monkeypatch) -> None:  # type: ig
     assert v.dtype == np.float32
     assert g.shape == (2, 3)
     assert ulp_diff(v, [1.6879548708943529e-04, 1.0347562247153873e-03], np.float32) <= 1
+
+
+def test_small_inputs_take_the_reference_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 2048)
+    calls = []
+    monkeypatch.setattr(_kernels, "run_rows", lambda *a: calls.append(a))
+    ce.softmax(np.zeros((4, 8)))
+    assert calls == []
+    ce.softmax(np.zeros((4, 512)))
+    assert len(calls) == 1
 
 
 def test_import_stays_light() -> None:

@@ -40,6 +40,9 @@ __all__ = [
 
 # Below this many elements a call runs on the calling thread (the pool costs ~50 us).
 _MIN_PARALLEL = 1 << 16
+#: Smaller inputs take the reference path: the kernels would not be faster there, and a first
+#: call would compile them (seconds, once per machine thanks to the cache) for nothing.
+MIN_SIZE = 2048
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"module": None, "tried": False, "threads": None, "pool": None}
@@ -161,7 +164,13 @@ def run_rows(kernel: Callable[..., Any], n: int, work: int, *args: Any) -> None:
 
 
 def _is_float_ndarray(x: Any) -> bool:
-    return type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.ndim >= 1
+    """A NumPy float32/float64 array of at least ``MIN_SIZE`` elements (and 1 dimension)."""
+    return (
+        type(x) is np.ndarray
+        and x.dtype in (np.float32, np.float64)
+        and x.ndim >= 1
+        and x.size >= MIN_SIZE
+    )
 
 
 def _rows(arr: np.ndarray, ax: int) -> np.ndarray:
