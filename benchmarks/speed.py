@@ -20,7 +20,9 @@ and the value with its gradient with respect to the logits, for:
 - naive NumPy: max-shift, ``exp``, ``sum``, ``log`` (and ``e / s - onehot``).
 
 Each time is the median of ``--repeat`` calls after a warm-up call; the calls are interleaved
-(one call of every contender per round), so that all see the same machine. Peak memory ("peak
+(one call of every contender per round, in a new random order each round), so that all see the
+same machine: on a shared machine the load drifts, and the cost of fresh memory (page faults)
+depends on what ran just before. Peak memory ("peak
 extra") is measured on one more call: the larger of the peak resident set size above the
 resident size before the call (``/proc/self/clear_refs``; it sees every library's allocations,
 but not memory an allocator reuses) and of ``tracemalloc``'s peak (NumPy's allocations, reused
@@ -453,8 +455,10 @@ def run(
                     row[label] = {"peak_bytes": peak, "times": [seconds] if slow else []}
                     if not slow:
                         entries.append((row, label, fn))
-        for _ in range(repeat):
-            for row, label, fn in entries:
+        order = np.random.default_rng(1)
+        for _ in range(repeat):  # a new order every round: no contender always follows another
+            for i in order.permutation(len(entries)):
+                row, label, fn = entries[i]
                 row[label]["times"].append(time_once(fn))
         for row in case["rows"]:
             for label in ("forward", "value_and_grad"):
@@ -594,7 +598,7 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="small shapes only")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     args = parser.parse_args()
