@@ -618,7 +618,7 @@ def dense_softmax(
 # Element-wise (binary) losses
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def log1p_core(u, exact):
     """``log1p(u)`` for ``u`` in [1/sqrt(2) - 1, sqrt(2) - 1]: ``2 atanh(u / (2 + u))``."""
     s = u / (2.0 + u)
@@ -641,7 +641,7 @@ def log1p_core(u, exact):
     return 2.0 * s + (s * s2) * p
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def log1p_unit(t, exact):
     """``log1p(t)`` for ``t`` in [0, 1]: above sqrt(2) - 1, ``ln 2 + log1p((t - 1) / 2)``."""
     big = t > 0.41421356237309503
@@ -650,9 +650,9 @@ def log1p_unit(t, exact):
     return r + _LN2_LO + _LN2_HI if big else r
 
 
-@njit(**_OPTS)
-def log_unit(p, exact):
-    """``log(p)`` for ``p`` in [0, 1] (``-inf`` at 0): ``e ln 2 + log1p(f - 1)``."""
+@njit(inline="always", **_OPTS)
+def _log_reduce(p):
+    """``p = 2**e (1 + u)`` with ``1 + u`` in [1/sqrt(2), sqrt(2)) (``u`` exact): ``(e, u)``."""
     tiny = p < 2.2250738585072014e-308
     q = p * 18014398509481984.0 if tiny else p  # 2**54: subnormals become normal
     bits = _f64_as_i64(q)
@@ -660,22 +660,42 @@ def log_unit(p, exact):
     f = _i64_as_f64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
     up = f > 1.4142135623730951
     f = f * 0.5 if up else f
-    e = e + 1 if up else e
-    ef = np.float64(e) - (54.0 if tiny else 0.0)
-    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(f - 1.0, exact))
+    ef = np.float64(e + 1 if up else e) - (54.0 if tiny else 0.0)
+    return ef, f - 1.0
+
+
+@njit(inline="always", **_OPTS)
+def _log_fix(p, r):
+    """The special values of ``log(p)``: -inf at 0, +inf at +inf, NaN below 0 or NaN."""
     if p == 0.0:
         return -np.inf
     return r if 0.0 < p < np.inf else (p if p == np.inf else np.nan)
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
+def log_unit(p, exact):
+    """``log(p)`` for ``p >= 0`` (``-inf`` at 0): ``e ln 2 + log1p(u)``, branch-free."""
+    ef, u = _log_reduce(p)
+    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(u, exact))
+    return _log_fix(p, r)
+
+
+@njit(inline="always", **_OPTS)
 def log1m(p, exact):
-    """``log1p(-p)`` for ``p`` in [0, 1], each branch on an exactly computed argument."""
-    if p <= 0.2928932188134524:
-        return log1p_core(-p, exact)
-    if p <= 0.5:  # 1 - 2p is exact: log(1 - p) = log1p(1 - 2p) - ln 2
-        return log1p_core(1.0 - 2.0 * p, exact) - _LN2_HI - _LN2_LO
-    return log_unit(1.0 - p, exact)  # 1 - p is exact for p >= 1/2
+    """``log1p(-p)`` for ``p`` in [0, 1], on an exactly computed argument, branch-free.
+
+    ``p <= 1 - 1/sqrt(2)``: ``log1p(-p)``; ``p <= 1/2``: ``log1p(1 - 2p) - ln 2`` (``1 - 2p`` is
+    exact); above: ``log(1 - p)`` (``1 - p`` is exact), reduced as in :func:`log_unit`. One
+    polynomial whichever the case.
+    """
+    q = 1.0 - p
+    ef, u = _log_reduce(q)
+    small = p <= 0.2928932188134524
+    mid = p <= 0.5
+    arg = -p if small else (1.0 - 2.0 * p if mid else u)
+    ef = 0.0 if small else (-1.0 if mid else ef)
+    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(arg, exact))
+    return _log_fix(q, r) if p <= 1.0 else np.nan
 
 
 @njit(nogil=True, **_OPTS)
@@ -709,7 +729,8 @@ def sigmoid_xent(
     wide()
     c = x.shape[1]
     row = np.empty(c)
-    grow = np.empty(c if inplace else 1)
+    grow = np.empty(c)  # the gradient row in place, or a sink when there is no gradient
+    wconst = np.full(c, sw[0, 0] if sw_mode == 1 else 1.0)
     buf = np.empty(BLOCK)
     lob = np.empty(BLOCK)
     for i in range(i0, i1):
@@ -719,14 +740,13 @@ def sigmoid_xent(
         if validate and not row_ok(xr, zr, False):
             status[i] = 1
             continue
-        swr = sw[i] if sw_mode == 2 else sw[0]
-        sw0 = sw[0, 0] if sw_mode == 1 else 1.0
+        wr = sw[i] if sw_mode == 2 else wconst
         if inplace:  # through a scratch row: reading and writing x in one loop is scalar code
-            sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, grow, row)
+            sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, grow, row)
             copy_block(grow, xr)
         else:
-            orow = out[i] if write else out[0]
-            sigmoid_row(xr, zr, pw, swr, sw_mode == 2, sw0, gdiv, exact, write, orow, row)
+            orow = out[i] if write else out[0]  # not written without write
+            sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
         if val_mode == 1:
             copy_block(row, val[i])
         else:
@@ -759,29 +779,47 @@ def row_sum(row, buf, lob):
     return hi, lo
 
 
+@njit(inline="always", **_OPTS)
+def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
+    """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`)."""
+    ax = -abs(xj)
+    t = exp_f64(ax) if exact else exp_f32(ax)
+    l1p = log1p_unit(t, exact)
+    sp_pos = (xj if xj > 0.0 else 0.0) + l1p
+    sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
+    wz = zj * pwj
+    nz = 1.0 - zj
+    lj = (0.0 if wz == 0.0 else wz * sp_neg) + (0.0 if nz == 0.0 else nz * sp_pos)
+    big = 1.0 / (1.0 + t)
+    small = t * big
+    pos = xj >= 0.0
+    g = nz * (big if pos else small) - wz * (small if pos else big)
+    gs = wj / gdiv
+    return (0.0 if wj == 0.0 else wj * lj), (0.0 if gs == 0.0 else g * gs)
+
+
 @njit(**_OPTS)
-def sigmoid_row(xr, zr, pw, swr, per_elem, sw0, gdiv, exact, write, orow, row):
+def sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row):
+    """:func:`_sigmoid_elem` over a row; ``wr`` the weights. Every loop-invariant choice is made
+    outside the loops (LLVM does not unswitch them by itself), so each loop vectorises."""
+    if exact and write:
+        _sigmoid_loop(xr, zr, pw, wr, gdiv, True, True, orow, row)
+    elif exact:
+        _sigmoid_loop(xr, zr, pw, wr, gdiv, True, False, orow, row)
+    elif write:
+        _sigmoid_loop(xr, zr, pw, wr, gdiv, False, True, orow, row)
+    else:
+        _sigmoid_loop(xr, zr, pw, wr, gdiv, False, False, orow, row)
+
+
+@njit(inline="always", **_OPTS)
+def _sigmoid_loop(xr, zr, pw, wr, gdiv, exact, write, orow, row):
     wide()
     for j in range(xr.size):
-        xj = np.float64(xr[j])
-        zj = np.float64(zr[j])
-        wj = swr[j] if per_elem else sw0
-        ax = -abs(xj)
-        t = exp_f64(ax) if exact else exp_f32(ax)
-        l1p = log1p_unit(t, exact)
-        sp_pos = (xj if xj > 0.0 else 0.0) + l1p
-        sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
-        wz = zj * pw[j]
-        nz = 1.0 - zj
-        lj = (0.0 if wz == 0.0 else wz * sp_neg) + (0.0 if nz == 0.0 else nz * sp_pos)
-        row[j] = 0.0 if wj == 0.0 else wj * lj
+        lw, g = _sigmoid_elem(np.float64(xr[j]), np.float64(zr[j]), pw[j], wr[j], gdiv, exact)
+        row[j] = lw
         if write:
-            big = 1.0 / (1.0 + t)
-            small = t * big
-            pos = xj >= 0.0
-            g = nz * (big if pos else small) - wz * (small if pos else big)
-            gs = wj / gdiv
-            orow[j] = 0.0 if gs == 0.0 else g * gs
+            orow[j] = g
 
 
 @njit(nogil=True, **_OPTS)
@@ -817,18 +855,38 @@ def binary_probs(
         loss[i] = (s_hi + s_lo) / c
 
 
+@njit(inline="always", **_OPTS)
+def _binary_elem(pj, yj, pwj, c, sc, exact):
+    """One element's loss and scaled gradient (see :func:`binary_probs`)."""
+    wy = yj * pwj
+    ny = 1.0 - yj
+    lp = log_unit(pj, exact)
+    l1m = log1m(pj, exact)
+    lj = (0.0 if wy == 0.0 else -(wy * lp)) + (0.0 if ny == 0.0 else -(ny * l1m))
+    g = (0.0 if ny == 0.0 else ny / (1.0 - pj)) - (0.0 if wy == 0.0 else wy / pj)
+    return lj, (0.0 if sc == 0.0 else (g / c) * sc)
+
+
 @njit(**_OPTS)
 def binary_row(pr, yr, pw, keep, add, sc, exact, write, orow, row):
+    """:func:`_binary_elem` over a row, the invariant choices outside the loops."""
+    if exact and write:
+        _binary_loop(pr, yr, pw, keep, add, sc, True, True, orow, row)
+    elif exact:
+        _binary_loop(pr, yr, pw, keep, add, sc, True, False, orow, row)
+    elif write:
+        _binary_loop(pr, yr, pw, keep, add, sc, False, True, orow, row)
+    else:
+        _binary_loop(pr, yr, pw, keep, add, sc, False, False, orow, row)
+
+
+@njit(inline="always", **_OPTS)
+def _binary_loop(pr, yr, pw, keep, add, sc, exact, write, orow, row):
     wide()
-    c = pr.size
-    for j in range(c):
-        pj = np.float64(pr[j])
+    c = np.float64(pr.size)
+    for j in range(pr.size):
         yj = np.float64(yr[j]) * keep + add
-        wy = yj * pw[j]
-        ny = 1.0 - yj
-        lp = log_unit(pj, exact)
-        l1m = log1m(pj, exact)
-        row[j] = (0.0 if wy == 0.0 else -(wy * lp)) + (0.0 if ny == 0.0 else -(ny * l1m))
+        lj, g = _binary_elem(np.float64(pr[j]), yj, pw[j], c, sc, exact)
+        row[j] = lj
         if write:
-            g = (0.0 if ny == 0.0 else ny / (1.0 - pj)) - (0.0 if wy == 0.0 else wy / pj)
-            orow[j] = 0.0 if sc == 0.0 else (g / c) * sc
+            orow[j] = g
