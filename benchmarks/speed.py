@@ -539,6 +539,8 @@ def targets(results: dict[str, Any]) -> str:
         add("value+grad ≥ 10× PyTorch (new gradient array)", case, torch_vg / ours_vg, 10,
             "{:.1f}×")  # fmt: skip
         add("value+grad ≥ 10× PyTorch (out= buffer)", case, torch_vg / ours_out, 10, "{:.1f}×")
+        ours_in = get(case, "crossentropy in place", "value_and_grad")
+        add("value+grad ≥ 10× PyTorch (in place)", case, torch_vg / ours_in, 10, "{:.1f}×")
         add("forward ≥ 5× PyTorch", case, get(case, "PyTorch", "forward") / ours_fwd, 5, "{:.1f}×")
         add("forward ≥ 70% of the read floor", case, fl["read_s"] / ours_fwd, 0.7, "{:.0%}")
         add("value+grad ≥ 70% of the copy floor (out=)", case, fl["copy_s"] / ours_out, 0.7,
@@ -598,13 +600,36 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def report(results: dict[str, Any]) -> None:
+    """Print the machine, the import times, the tables and the targets as Markdown."""
+    m = results["machine"]
+    imp = results["import"]
+    print(
+        f"Machine: {m.get('cpu')}, {m['cores']} cores, {m.get('memory_gib')} GiB; "
+        f"{m['platform']}; Python {m['python']}, NumPy {m['numpy']}, numba {m['numba']}; "
+        f"{results['threads']} threads; load average before/after "
+        f"{m.get('load_before', ('?',))[0]:.2f}/{m.get('load_after', ('?',))[0]:.2f}; "
+        f"run time {results['seconds']:.0f} s.\n\n"
+        f"`import numpy`: {imp['numpy_s'] * 1e3:.0f} ms; `import crossentropy` after it: "
+        f"{imp['crossentropy_s'] * 1e3:.0f} ms (numba imported: {imp['numba_imported']})."
+    )
+    print(table(results))
+    print("\n#### Targets\n")
+    print(targets(results))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small shapes only")
     parser.add_argument("--json", help="also write the results as JSON to this file")
+    parser.add_argument("--from-json", help="print the tables of a saved run, measure nothing")
     args = parser.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            report(json.load(f))
+        return
     os.environ.setdefault(
         "XLA_FLAGS",
         f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'} "
@@ -624,19 +649,7 @@ def main() -> None:
         args.repeat,
     )
     results["import"] = imp
-    m = results["machine"]
-    print(
-        f"Machine: {m.get('cpu')}, {m['cores']} cores, {m.get('memory_gib')} GiB; "
-        f"{m['platform']}; Python {m['python']}, NumPy {m['numpy']}, numba {m['numba']}; "
-        f"{results['threads']} threads; load average before/after "
-        f"{m.get('load_before', ('?',))[0]:.2f}/{m.get('load_after', ('?',))[0]:.2f}; "
-        f"run time {results['seconds']:.0f} s.\n\n"
-        f"`import numpy`: {imp['numpy_s'] * 1e3:.0f} ms; `import crossentropy` after it: "
-        f"{imp['crossentropy_s'] * 1e3:.0f} ms (numba imported: {imp['numba_imported']})."
-    )
-    print(table(results))
-    print("\n#### Targets\n")
-    print(targets(results))
+    report(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

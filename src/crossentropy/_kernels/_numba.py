@@ -737,33 +737,23 @@ def sigmoid_xent(
         xr = x[i]
         zr = z[i]
         status[i] = 0
-        if validate and not row_ok(xr, zr, False):
-            status[i] = 1
-            continue
         wr = sw[i] if sw_mode == 2 else wconst
         if inplace:  # through a scratch row: reading and writing x in one loop is scalar code
-            sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, grow, row)
+            bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, grow, row)
+            if validate and bad:
+                status[i] = 1
+                continue
             copy_block(grow, xr)
         else:
             orow = out[i] if write else out[0]  # not written without write
-            sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
+            bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
+            if validate and bad:
+                status[i] = 1  # this row of out is not meaningful: the caller raises
+                continue
         if val_mode == 1:
             copy_block(row, val[i])
         else:
             rowsum[i, 0], rowsum[i, 1] = row_sum(row, buf, lob)
-
-
-@njit(**_OPTS)
-def row_ok(xr, zr, probs):
-    """No NaN in ``xr``; labels in [0, 1] (and ``xr`` in [0, 1] when ``probs``)."""
-    wide()
-    bad = 0
-    for j in range(xr.size):
-        zj = np.float64(zr[j])
-        xj = np.float64(xr[j])
-        bad |= not (0.0 <= zj <= 1.0)
-        bad |= (not (0.0 <= xj <= 1.0)) if probs else xj != xj
-    return bad == 0
 
 
 @njit(**_OPTS)
@@ -800,26 +790,31 @@ def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
 
 @njit(**_OPTS)
 def sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row):
-    """:func:`_sigmoid_elem` over a row; ``wr`` the weights. Every loop-invariant choice is made
-    outside the loops (LLVM does not unswitch them by itself), so each loop vectorises."""
+    """:func:`_sigmoid_elem` over a row (``wr`` the weights); returns the number of NaN logits
+    and labels outside [0, 1]. Every loop-invariant choice is made outside the loops (LLVM does
+    not unswitch them by itself), so that each loop vectorises."""
     if exact and write:
-        _sigmoid_loop(xr, zr, pw, wr, gdiv, True, True, orow, row)
-    elif exact:
-        _sigmoid_loop(xr, zr, pw, wr, gdiv, True, False, orow, row)
-    elif write:
-        _sigmoid_loop(xr, zr, pw, wr, gdiv, False, True, orow, row)
-    else:
-        _sigmoid_loop(xr, zr, pw, wr, gdiv, False, False, orow, row)
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, True, True, orow, row)
+    if exact:
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, True, False, orow, row)
+    if write:
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, False, True, orow, row)
+    return _sigmoid_loop(xr, zr, pw, wr, gdiv, False, False, orow, row)
 
 
 @njit(inline="always", **_OPTS)
 def _sigmoid_loop(xr, zr, pw, wr, gdiv, exact, write, orow, row):
     wide()
+    bad = 0
     for j in range(xr.size):
-        lw, g = _sigmoid_elem(np.float64(xr[j]), np.float64(zr[j]), pw[j], wr[j], gdiv, exact)
+        xj = np.float64(xr[j])
+        zj = np.float64(zr[j])
+        bad += 0 if (0.0 <= zj <= 1.0 and xj == xj) else 1  # the validation, in the same pass
+        lw, g = _sigmoid_elem(xj, zj, pw[j], wr[j], gdiv, exact)
         row[j] = lw
         if write:
             orow[j] = g
+    return bad
 
 
 @njit(nogil=True, **_OPTS)
@@ -842,15 +837,18 @@ def binary_probs(
         pr = p[i]
         yr = y[i]
         status[i] = 0
-        if validate and not row_ok(pr, yr, True):
-            status[i] = 1
-            continue
         if inplace:  # through a scratch row, as in sigmoid_xent
-            binary_row(pr, yr, pw, keep, add, scale[i], exact, write, grow, row)
+            bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, grow, row)
+            if validate and bad:
+                status[i] = 1
+                continue
             copy_block(grow, pr)
         else:
             orow = out[i] if write else out[0]
-            binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
+            bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
+            if validate and bad:
+                status[i] = 1  # this row of out is not meaningful: the caller raises
+                continue
         s_hi, s_lo = row_sum(row, buf, lob)
         loss[i] = (s_hi + s_lo) / c
 
@@ -869,24 +867,28 @@ def _binary_elem(pj, yj, pwj, c, sc, exact):
 
 @njit(**_OPTS)
 def binary_row(pr, yr, pw, keep, add, sc, exact, write, orow, row):
-    """:func:`_binary_elem` over a row, the invariant choices outside the loops."""
+    """:func:`_binary_elem` over a row, the invariant choices outside the loops; returns the
+    number of labels or probabilities outside [0, 1] (NaN included)."""
     if exact and write:
-        _binary_loop(pr, yr, pw, keep, add, sc, True, True, orow, row)
-    elif exact:
-        _binary_loop(pr, yr, pw, keep, add, sc, True, False, orow, row)
-    elif write:
-        _binary_loop(pr, yr, pw, keep, add, sc, False, True, orow, row)
-    else:
-        _binary_loop(pr, yr, pw, keep, add, sc, False, False, orow, row)
+        return _binary_loop(pr, yr, pw, keep, add, sc, True, True, orow, row)
+    if exact:
+        return _binary_loop(pr, yr, pw, keep, add, sc, True, False, orow, row)
+    if write:
+        return _binary_loop(pr, yr, pw, keep, add, sc, False, True, orow, row)
+    return _binary_loop(pr, yr, pw, keep, add, sc, False, False, orow, row)
 
 
 @njit(inline="always", **_OPTS)
 def _binary_loop(pr, yr, pw, keep, add, sc, exact, write, orow, row):
     wide()
     c = np.float64(pr.size)
+    bad = 0
     for j in range(pr.size):
-        yj = np.float64(yr[j]) * keep + add
-        lj, g = _binary_elem(np.float64(pr[j]), yj, pw[j], c, sc, exact)
+        pj = np.float64(pr[j])
+        y0 = np.float64(yr[j])
+        bad += 0 if (0.0 <= y0 <= 1.0 and 0.0 <= pj <= 1.0) else 1  # validation, same pass
+        lj, g = _binary_elem(pj, y0 * keep + add, pw[j], c, sc, exact)
         row[j] = lj
         if write:
             orow[j] = g
+    return bad
