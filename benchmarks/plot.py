@@ -58,13 +58,17 @@ def main(src: str, dst: str) -> None:
         ax.set_ylabel("median time, ms (log scale)")
         ax.set_title(title)
         ax.grid(axis="y", which="both", alpha=0.3)
-    axes[1].legend(fontsize=8, loc="upper left")
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(handles.values(), handles.keys(), fontsize=8, loc="lower center", ncol=8)
     m = res["machine"]
     fig.suptitle(
         f"Sparse softmax cross-entropy, CPU: {m.get('cpu', '?')}, {res['threads']} threads",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(dst, dpi=110)
 
 
