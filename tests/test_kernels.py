@@ -458,3 +458,65 @@ def test_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_in_place_for_every_gradient_kernel(dtype) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(13)
+    x = logits(rng, (48, 700), dtype)
+    y_soft = rng.dirichlet(np.ones(700), 48).astype(dtype)
+    z = (rng.uniform(size=x.shape) < 0.3).astype(dtype)
+    p = rng.uniform(0.01, 0.99, x.shape).astype(dtype)
+    for loss, labels, preds in [
+        (ce.softmax_cross_entropy_with_logits, y_soft, x),
+        (ce.sigmoid_cross_entropy_with_logits, z, x),
+        (ce.binary_crossentropy, z, p),
+    ]:
+        vg = ce.value_and_grad(loss)
+        v, g = vg(labels, preds, reduction="mean")
+        work = preds.copy()
+        v2, g2 = vg(labels, work, reduction="mean", out=work)
+        assert g2 is work
+        assert v2 == v
+        assert np.array_equal(work, g)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_nan_without_validation_propagates_as_reference(monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(14)
+    x = logits(rng, (16, 300), dtype)
+    x[3, 7] = np.nan
+    z = (rng.uniform(size=x.shape) < 0.3).astype(dtype)
+    p = rng.uniform(size=x.shape).astype(dtype)
+    p[5, 2] = np.nan
+    y_soft = rng.dirichlet(np.ones(300), 16).astype(dtype)
+    cases = [
+        (ce.sigmoid_cross_entropy_with_logits, z, x),
+        (ce.binary_crossentropy, z, p),
+        (ce.softmax_cross_entropy_with_logits, y_soft, x),
+    ]
+    for loss, labels, preds in cases:
+        vg = ce.value_and_grad(loss)
+        with np.errstate(all="ignore"):
+            v1, g1 = vg(labels, preds, validate=False)
+            v2, g2 = reference(monkeypatch, vg, labels, preds, validate=False)
+        assert np.array_equal(np.isnan(v1), np.isnan(v2))
+        assert np.array_equal(np.isnan(g1), np.isnan(g2))
+        assert ulp_diff(v1, v2, dtype) <= REF_ULP[dtype]
+
+
+def test_soft_labels_near_the_tolerance_take_the_reference_check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(15)
+    x = logits(rng, (8, 400), np.float32)
+    y = rng.dirichlet(np.ones(400), 8).astype(np.float32)
+    tol = np.sqrt(np.finfo(np.float32).eps)
+    y[2] *= 1 + 0.95 * tol  # within the tolerance, but within 10 % of it: checked by reference
+    vg = ce.value_and_grad(ce.softmax_cross_entropy_with_logits)
+    v1, g1 = vg(y, x)
+    v2, g2 = reference(monkeypatch, vg, y, x)
+    assert ulp_diff(v1, v2, np.float32) <= REF_ULP[np.float32]
+    assert np.allclose(g1, g2, rtol=1e-6, atol=1e-9)
+    y[2] *= 1 + 0.2 * tol  # now outside: both paths raise the same error
+    fast, ref = _messages(monkeypatch, vg, y, x)
+    assert fast == ref
+    assert "must sum to 1 along axis 1" in fast[1]
