@@ -520,3 +520,36 @@ def test_soft_labels_near_the_tolerance_take_the_reference_check(monkeypatch) ->
     fast, ref = _messages(monkeypatch, vg, y, x)
     assert fast == ref
     assert "must sum to 1 along axis 1" in fast[1]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"label_smoothing": 0.1},
+        {"label_smoothing": 0.2, "reduction": "mean", "ignore_index": -1, "class_weight": "cw"},
+        {"label_smoothing": 1.0, "reduction": "sum", "sample_weight": "w", "axis": 0},
+    ],
+)
+def test_sparse_label_smoothing_equals_reference(monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(16)
+    n, c = 30, 1500
+    x = logits(rng, (n, c), dtype)
+    x[0, :4] = -np.inf  # masked classes: an infinite loss once smoothing puts mass on them
+    x[1, 9] = np.inf  # a row left to the reference
+    k = rng.integers(0, c, n)
+    kw = _resolve(case, rng, n, c)
+    if kw.get("ignore_index") is not None:
+        k[[2, 5]] = -1
+    if kw.get("axis") == 0:
+        x = np.ascontiguousarray(x.T)
+    vg = ce.value_and_grad(ce.sparse_softmax_cross_entropy_with_logits)
+    with np.errstate(all="ignore"):
+        v1, g1 = vg(k, x, **kw)
+        v2, g2 = reference(monkeypatch, vg, k, x, **kw)
+    assert ulp_diff(v1, v2, dtype) <= REF_ULP[dtype]
+    # A p - a cancels where the smoothed target is close to the prediction: the terms' scale.
+    tol = REF_ULP[dtype] * np.finfo(dtype).eps * (np.abs(g2) + 1.0 / n)
+    assert np.all((np.abs(g1.astype(np.float64) - g2) <= tol) | (g1 == g2))
+    if kw.get("ignore_index") is not None:
+        assert not np.any(g1[[2, 5]])

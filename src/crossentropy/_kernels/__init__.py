@@ -281,10 +281,10 @@ def sparse_softmax_xent(
 ) -> Any:
     """Fast path of the sparse softmax cross-entropy from logits, or None where it does not apply.
 
-    Covers NumPy float32/float64 logits without label smoothing (any axis, ignore_index, class
-    and sample weights, every reduction). Returns a ``LossResult``.
+    Covers NumPy float32/float64 logits: any axis, ignore_index, class and sample weights, every
+    reduction; label smoothing through the soft-label kernel. Returns a ``LossResult``.
     """
-    if not _is_float_ndarray(y_pred) or label_smoothing != 0.0:
+    if not _is_float_ndarray(y_pred):
         return None
     mod = _backend()
     if mod is None:
@@ -303,7 +303,7 @@ def sparse_softmax_xent(
     arr: np.ndarray = y_pred
     try:
         reduction = check_reduction(fn, reduction)
-        check_label_smoothing(fn, label_smoothing)
+        ls = check_label_smoothing(fn, label_smoothing)
         ignore = _check_ignore_index(fn, ignore_index)
         ax = check_axis(fn, axis, arr.ndim)
         c = arr.shape[ax]
@@ -332,7 +332,10 @@ def sparse_softmax_xent(
         return None  # the reference path raises the same error, in its order
     x = _rows(arr, ax)
     n = x.shape[0]
-    kf = k.reshape(-1)
+    kf = np.ascontiguousarray(k.reshape(-1))
+    if ls > 0:
+        return _sparse_smoothed(fn, p_name, mod, arr, ax, x, kf, ls, cw, w, valid, loss_shape,
+                                sample_weight, reduction, validate, need_grad)  # fmt: skip
     cwk = None if cw is None else cw[kf]
     exact = arr.dtype == np.float64
     if need_grad:
@@ -359,6 +362,93 @@ def sparse_softmax_xent(
                 fn, p_name, arr, ax, x, kf, sc, bad, validate, need_grad, nll, target
             )
         loss = nll if cwk is None else np.where(cwk == 0, 0.0, cwk * nll)
+    result = reduce_loss(
+        fn,
+        np,
+        loss.reshape(loss_shape),
+        None,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        out_dtype=arr.dtype,
+        valid=valid,
+    )
+    g = _grad_result(target, arr, ax, copy_to) if need_grad else None
+    return LossResult(result.value, g)
+
+
+def _sparse_smoothed(
+    fn: str,
+    p_name: str,
+    mod: ModuleType,
+    arr: np.ndarray,
+    ax: int,
+    x: np.ndarray,
+    k: np.ndarray,
+    ls: float,
+    cw: np.ndarray | None,
+    w: np.ndarray | None,
+    valid: np.ndarray | None,
+    loss_shape: tuple[int, ...],
+    sample_weight: Any,
+    reduction: str,
+    validate: bool,
+    need_grad: bool,
+) -> Any:
+    """Integer labels with label smoothing: the soft-label kernel on one-hot rows made in place.
+
+    The targets ``((1 - s) [c = k] + s / C) w_c`` are the reference path's
+    ``(1 - s) w_k [c = k] + (s / C) w_c``; no array of the logits' size is made for them.
+    """
+    from .._reduction import LossResult, reduce_loss
+
+    n, c = x.shape
+    exact = arr.dtype == np.float64
+    cwv = np.ones(c) if cw is None else cw
+    keep, add = 1.0 - ls, ls / c
+    if need_grad:
+        sc = _grad_scale(loss_shape, w, reduction).reshape(-1)
+        target, copy_to = _grad_target(arr, ax, x)
+    else:
+        sc = np.ones(n) if w is None else w.reshape(-1)
+        target, copy_to = x[:1], None
+    sc = np.ascontiguousarray(sc, dtype=np.float64)
+    loss = np.empty(n)
+    status = np.zeros(n, np.int8)
+    y_dummy = np.zeros((1, 1), arr.dtype)
+    with np.errstate(all="ignore"):
+        run_rows(
+            mod.dense_softmax,
+            n,
+            x.size,
+            x,
+            y_dummy,
+            k,
+            True,
+            cwv,
+            keep,
+            add,
+            sc,
+            exact,
+            False,  # the labels are valid by construction
+            1.0,
+            need_grad,
+            target,
+            loss,
+            status,
+        )
+        bad = np.flatnonzero(status)
+        if bad.size:
+            if validate:
+                _check_logits(fn, p_name, arr, ax, x)
+            from .._categorical import _dense_logits
+
+            hot = (np.arange(c) == k[bad][:, None]).astype(np.float64)
+            lr, gr = _dense_logits(np, x[bad].astype(np.float64), (hot * keep + add) * cwv,
+                                   exact, need_grad)  # fmt: skip
+            s = sc[bad]
+            loss[bad] = np.where(s == 0, 0.0, lr)
+            if need_grad:
+                target[bad] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
     result = reduce_loss(
         fn,
         np,
@@ -554,6 +644,8 @@ def dense_softmax_xent(
             x.size,
             x,
             y,
+            np.zeros(1, np.int64),
+            False,
             cw,
             keep,
             add,

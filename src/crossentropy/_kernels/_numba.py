@@ -547,7 +547,7 @@ def dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, orow):
 
 @njit(nogil=True, **_OPTS)
 def dense_softmax(
-    x, y, cw, keep, add, scale, exact, validate, tol, write, out, loss, status, i0, i1
+    x, y, k, sparse, cw, keep, add, scale, exact, validate, tol, write, out, loss, status, i0, i1
 ):
     """Softmax cross-entropy with soft targets ``a = (y keep + add) w`` (smoothing, weights).
 
@@ -555,6 +555,8 @@ def dense_softmax(
     ``scale[i] (A softmax(x_i) - a)``, the argmax entry computed without cancellation when
     ``S < 1``. ``status`` 1: logits row left to the reference; 2: labels row that fails (or is
     within 10% of failing) the checks of ``validate``: left to the reference, which raises.
+    With ``sparse``, the labels are the one-hot rows of the class indices ``k`` (``y`` unused):
+    integer labels with label smoothing.
     """
     wide()
     c = x.shape[1]
@@ -566,9 +568,17 @@ def dense_softmax(
     a_at = np.empty(BLOCK)
     tb = np.empty(BLOCK)
     erow = np.empty(c if write else 1)
+    hot = np.zeros(c if sparse else 1, y.dtype)
+    prev = 0
     for i in range(i0, i1):
         xr = x[i]
-        yr = y[i]
+        if sparse:  # the one-hot row of k[i], made in place of the previous one
+            hot[prev] = 0.0
+            prev = k[i]
+            hot[prev] = 1.0
+            yr = hot
+        else:
+            yr = y[i]
         status[i] = 0
         if validate:
             ys, ybad = label_stats(yr, buf, lob)
