@@ -628,7 +628,7 @@ def dense_softmax(
 # Element-wise (binary) losses
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def log1p_core(u, exact):
     """``log1p(u)`` for ``u`` in [1/sqrt(2) - 1, sqrt(2) - 1]: ``2 atanh(u / (2 + u))``."""
     s = u / (2.0 + u)
@@ -651,7 +651,7 @@ def log1p_core(u, exact):
     return 2.0 * s + (s * s2) * p
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def log1p_unit(t, exact):
     """``log1p(t)`` for ``t`` in [0, 1]: above sqrt(2) - 1, ``ln 2 + log1p((t - 1) / 2)``."""
     big = t > 0.41421356237309503
@@ -660,7 +660,7 @@ def log1p_unit(t, exact):
     return r + _LN2_LO + _LN2_HI if big else r
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _log_reduce(p):
     """``p = 2**e (1 + u)`` with ``1 + u`` in [1/sqrt(2), sqrt(2)) (``u`` exact): ``(e, u)``."""
     tiny = p < 2.2250738585072014e-308
@@ -674,7 +674,7 @@ def _log_reduce(p):
     return ef, f - 1.0
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _log_fix(p, r):
     """The special values of ``log(p)``: -inf at 0, +inf at +inf, NaN below 0 or NaN."""
     if p == 0.0:
@@ -682,7 +682,7 @@ def _log_fix(p, r):
     return r if 0.0 < p < np.inf else (p if p == np.inf else np.nan)
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def log_unit(p, exact):
     """``log(p)`` for ``p >= 0`` (``-inf`` at 0): ``e ln 2 + log1p(u)``, branch-free."""
     ef, u = _log_reduce(p)
@@ -690,7 +690,7 @@ def log_unit(p, exact):
     return _log_fix(p, r)
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def log1m(p, exact):
     """``log1p(-p)`` for ``p`` in [0, 1], on an exactly computed argument, branch-free.
 
@@ -779,7 +779,7 @@ def row_sum(row, buf, lob):
     return hi, lo
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`)."""
     ax = -abs(xj)
@@ -812,7 +812,7 @@ def sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row):
     return _sigmoid_loop(xr, zr, pw, wr, gdiv, False, False, orow, row)
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _sigmoid_loop(xr, zr, pw, wr, gdiv, exact, write, orow, row):
     wide()
     bad = 0
@@ -863,7 +863,7 @@ def binary_probs(
         loss[i] = (s_hi + s_lo) / c
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _binary_elem(pj, yj, pwj, c, sc, exact):
     """One element's loss and scaled gradient (see :func:`binary_probs`)."""
     wy = yj * pwj
@@ -888,7 +888,7 @@ def binary_row(pr, yr, pw, keep, add, sc, exact, write, orow, row):
     return _binary_loop(pr, yr, pw, keep, add, sc, False, False, orow, row)
 
 
-@njit(inline="always", **_OPTS)
+@njit(forceinline=True, **_OPTS)
 def _binary_loop(pr, yr, pw, keep, add, sc, exact, write, orow, row):
     wide()
     c = np.float64(pr.size)
