@@ -180,23 +180,6 @@ def _rows(arr: np.ndarray, ax: int) -> np.ndarray:
     return x.reshape(-1, x.shape[-1])
 
 
-def check_out(fn: str, out: Any, like: np.ndarray, name: str) -> np.ndarray:
-    """``out`` must be a writeable NumPy array of the predictions' shape and dtype."""
-    if type(out) is not np.ndarray:
-        raise TypeError(
-            f"{fn}: out must be a NumPy array (of {name}'s shape and dtype); "
-            f"got {type(out).__name__}."
-        )
-    if out.shape != like.shape or out.dtype != like.dtype:
-        raise ValueError(
-            f"{fn}: out must have {name}'s shape {tuple(like.shape)} and dtype {like.dtype}; "
-            f"got out.shape={tuple(out.shape)}, dtype {out.dtype}."
-        )
-    if not out.flags.writeable:
-        raise ValueError(f"{fn}: out must be writeable; got a read-only array.")
-    return out
-
-
 def _grad_target(arr: np.ndarray, ax: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Where the kernel writes the gradient ``(rows, C)``, and the caller's buffer to copy to.
 
