@@ -28,9 +28,23 @@ REF_ULP = {np.float32: 2, np.float64: 8}
 
 
 @pytest.fixture(autouse=True)
-def _fast_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The fast path on for every test, and the names of the kernels each test ran.
+
+    Without this record, a fast path that always fell back would pass every comparison with the
+    reference path: each such test asserts that its kernel ran.
+    """
     monkeypatch.setenv("CROSSENTROPY_FAST", "1")
     monkeypatch.setattr(_kernels, "MIN_SIZE", 0)  # small test inputs take the fast path too
+    calls: list[str] = []
+    run_rows = _kernels.run_rows
+
+    def spy(kernel, *args):  # type: ignore[no-untyped-def]
+        calls.append(getattr(kernel, "__name__", str(kernel)))
+        return run_rows(kernel, *args)
+
+    monkeypatch.setattr(_kernels, "run_rows", spy)
+    return calls
 
 
 def reference(monkeypatch: pytest.MonkeyPatch, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -72,7 +86,7 @@ def mp_sparse(x_row, k):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sparse_matches_mpmath(dtype) -> None:  # type: ignore[no-untyped-def]
+def test_sparse_matches_mpmath(kernel_calls, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(0)
     x = logits(rng, (6, 300), dtype)
     x[1] *= 10  # wide range: exponentials down to ~1e-40
@@ -84,10 +98,11 @@ def test_sparse_matches_mpmath(dtype) -> None:  # type: ignore[no-untyped-def]
         loss_ex, grad_ex = mp_sparse(x[i], int(k[i]))
         assert ulp_diff(value[i], loss_ex, dtype) <= MAX_ULP[dtype]
         assert ulp_diff(g[i], grad_ex, dtype) <= MAX_ULP[dtype]
+    assert "sparse_softmax" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_primitives_match_mpmath(dtype) -> None:  # type: ignore[no-untyped-def]
+def test_primitives_match_mpmath(kernel_calls, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(1)
     x = logits(rng, (4, 200), dtype, scale=8.0)
     mpmath.mp.prec = 100
@@ -98,10 +113,11 @@ def test_primitives_match_mpmath(dtype) -> None:  # type: ignore[no-untyped-def]
         assert ulp_diff(lse[i], float(mpmath.log(z)), dtype) <= MAX_ULP[dtype]
         assert ulp_diff(lsm[i], [float(v - mpmath.log(z)) for v in xs], dtype) <= MAX_ULP[dtype]
         assert ulp_diff(sm[i], [float(mpmath.exp(v) / z) for v in xs], dtype) <= MAX_ULP[dtype]
+    assert "softmax_rows" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_and_binary_match_mpmath(dtype) -> None:  # type: ignore[no-untyped-def]
+def test_sigmoid_and_binary_match_mpmath(kernel_calls, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(2)
     x = np.concatenate([logits(rng, 60, dtype, 10.0), np.array([0, 40, -40, 1e-8, 700], dtype)])
     z = (rng.uniform(size=x.size) < 0.5).astype(dtype)
@@ -122,6 +138,7 @@ def test_sigmoid_and_binary_match_mpmath(dtype) -> None:  # type: ignore[no-unty
         for pj, zj in zip(p, z, strict=True)
     ]
     assert ulp_diff(bv[0], float(mpmath.fsum(terms) / x.size), dtype) <= MAX_ULP[dtype]
+    assert "binary_probs" in kernel_calls
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,7 +170,7 @@ def _resolve(kwargs, rng, n, c):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("case", SPARSE_CASES)
-def test_sparse_equals_reference(monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
+def test_sparse_equals_reference(kernel_calls, monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(3)
     n, c = 40, 2500  # several blocks, a ragged tail
     x = logits(rng, (n, c), dtype)
@@ -179,6 +196,7 @@ def test_sparse_equals_reference(monkeypatch, dtype, case) -> None:  # type: ign
         assert not np.any(g1[[2, 9]])
     if "sample_weight" in kw:
         assert not np.any(g1[1])
+    assert "sparse_softmax" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -190,7 +208,7 @@ def test_sparse_equals_reference(monkeypatch, dtype, case) -> None:  # type: ign
         {"reduction": "sum", "sample_weight": "w", "axis": 0},
     ],
 )
-def test_dense_equals_reference(monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
+def test_dense_equals_reference(kernel_calls, monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(4)
     n, c = 30, 1100
     x = logits(rng, (n, c), dtype)
@@ -209,6 +227,7 @@ def test_dense_equals_reference(monkeypatch, dtype, case) -> None:  # type: igno
     # A p - a cancels where the target is close to the prediction: compare on the terms' scale.
     tol = REF_ULP[dtype] * np.finfo(dtype).eps * (np.abs(g2) + np.abs(y).max())
     assert np.all(np.abs(g1.astype(np.float64) - g2) <= tol)
+    assert "dense_softmax" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -221,7 +240,7 @@ def test_dense_equals_reference(monkeypatch, dtype, case) -> None:  # type: igno
         {"reduction": "none", "sample_weight": 0.5},
     ],
 )
-def test_sigmoid_equals_reference(monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
+def test_sigmoid_equals_reference(kernel_calls, monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(5)
     x = logits(rng, (20, 700), dtype, 6.0)
     x[0, :4] = [np.inf, -np.inf, 0.0, 800.0]
@@ -236,10 +255,11 @@ def test_sigmoid_equals_reference(monkeypatch, dtype, case) -> None:  # type: ig
     v2, g2 = reference(monkeypatch, vg, z, x, **kw)
     assert ulp_diff(v1, v2, dtype) <= REF_ULP[dtype]
     assert ulp_diff(g1, g2, dtype) <= REF_ULP[dtype]
+    assert "sigmoid_xent" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_binary_probs_equals_reference(monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
+def test_binary_probs_equals_reference(kernel_calls, monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(6)
     p = rng.uniform(size=(25, 400)).astype(dtype)
     p[0, :6] = [0.0, 1.0, 0.5, 0.29, 1e-30, 0.7071]
@@ -251,10 +271,11 @@ def test_binary_probs_equals_reference(monkeypatch, dtype) -> None:  # type: ign
         v2, g2 = reference(monkeypatch, vg, y, p, **kw)
         assert ulp_diff(v1, v2, dtype) <= REF_ULP[dtype]
         assert ulp_diff(g1, g2, dtype) <= REF_ULP[dtype]
+    assert "binary_probs" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_primitives_equal_reference(monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
+def test_primitives_equal_reference(kernel_calls, monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(7)
     x = logits(rng, (3, 50, 300), dtype, 20.0)
     x[0, 0, :] = -np.inf  # all -inf: NaN / -inf by the reference's rules
@@ -268,6 +289,7 @@ def test_primitives_equal_reference(monkeypatch, dtype) -> None:  # type: ignore
         assert got.shape == want.shape
         assert got.dtype == want.dtype
         assert ulp_diff(got, want, dtype) <= REF_ULP[dtype]
+    assert "softmax_rows" in kernel_calls
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +297,7 @@ def test_primitives_equal_reference(monkeypatch, dtype) -> None:  # type: ignore
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_edge_rows_fall_back_to_reference(monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
+def test_edge_rows_fall_back_to_reference(kernel_calls, monkeypatch, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(8)
     x = logits(rng, (6, 100), dtype)
     x[1, 4] = np.inf  # +inf maximum
@@ -291,6 +313,7 @@ def test_edge_rows_fall_back_to_reference(monkeypatch, dtype) -> None:  # type: 
     assert ulp_diff(g1, g2, dtype) <= REF_ULP[dtype]
     assert np.isnan(v1[2])
     assert v1[3] == 0.0
+    assert "sparse_softmax" in kernel_calls
 
 
 def _messages(monkeypatch, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -440,7 +463,7 @@ def test_without_numba_the_reference_path_runs(monkeypatch) -> None:  # type: ig
 
 def test_small_inputs_take_the_reference_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(_kernels, "MIN_SIZE", 2048)
-    calls = []
+    calls: list[tuple[object, ...]] = []
     monkeypatch.setattr(_kernels, "run_rows", lambda *a: calls.append(a))
     ce.softmax(np.zeros((4, 8)))
     assert calls == []
@@ -461,7 +484,7 @@ def test_import_stays_light() -> None:
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_in_place_for_every_gradient_kernel(dtype) -> None:  # type: ignore[no-untyped-def]
+def test_in_place_for_every_gradient_kernel(kernel_calls, dtype) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(13)
     x = logits(rng, (48, 700), dtype)
     y_soft = rng.dirichlet(np.ones(700), 48).astype(dtype)
@@ -479,6 +502,7 @@ def test_in_place_for_every_gradient_kernel(dtype) -> None:  # type: ignore[no-u
         assert g2 is work
         assert v2 == v
         assert np.array_equal(work, g)
+    assert "sigmoid_xent" in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -531,7 +555,7 @@ def test_soft_labels_near_the_tolerance_take_the_reference_check(monkeypatch) ->
         {"label_smoothing": 1.0, "reduction": "sum", "sample_weight": "w", "axis": 0},
     ],
 )
-def test_sparse_label_smoothing_equals_reference(monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
+def test_sparse_label_smoothing_equals_reference(kernel_calls, monkeypatch, dtype, case) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(16)
     n, c = 30, 1500
     x = logits(rng, (n, c), dtype)
@@ -553,3 +577,4 @@ def test_sparse_label_smoothing_equals_reference(monkeypatch, dtype, case) -> No
     assert np.all((np.abs(g1.astype(np.float64) - g2) <= tol) | (g1 == g2))
     if kw.get("ignore_index") is not None:
         assert not np.any(g1[[2, 5]])
+    assert "dense_softmax" in kernel_calls
