@@ -3,7 +3,7 @@
 Run from the repository root (any Python with numpy; torch, jax+optax, scipy and scikit-learn
 are each used when importable, and skipped otherwise)::
 
-    PYTHONPATH=src python benchmarks/speed.py                      # the full table (~8 min)
+    PYTHONPATH=src python benchmarks/speed.py                      # the full table (~6 min)
     PYTHONPATH=src python benchmarks/speed.py --quick              # small shapes only
     PYTHONPATH=src python benchmarks/speed.py --threads 1 --json out.json
 
