@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype
 from ._primitives import sigmoid_parts
 from ._reduction import LossResult, reduce_loss
@@ -146,6 +147,21 @@ def _binary(
     validate: bool = True,
     need_grad: bool = False,
 ) -> LossResult:
+    if not from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
+        fast = _kernels.binary_probs_xent(
+            fn,
+            y_true,
+            y_pred,
+            label_smoothing=label_smoothing,
+            pos_weight=pos_weight,
+            axis=axis,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            validate=validate,
+            need_grad=need_grad,
+        )
+        if fast is not None:
+            return fast  # type: ignore[no-any-return]
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
     ew = prepare_elementwise(
@@ -186,6 +202,18 @@ def _sigmoid(
     validate: bool = True,
     need_grad: bool = False,
 ) -> LossResult:
+    fast = _kernels.sigmoid_xent(  # fused kernel for NumPy float32/float64 (None: not applicable)
+        fn,
+        labels,
+        logits,
+        pos_weight,
+        sample_weight=sample_weight,
+        reduction=reduction,
+        validate=validate,
+        need_grad=need_grad,
+    )
+    if fast is not None:
+        return fast  # type: ignore[no-any-return]
     reduction = check_reduction(fn, reduction)
     ew = prepare_elementwise(
         fn,

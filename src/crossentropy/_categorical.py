@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype, is_numpy
 from ._primitives import Shifted, shift_exp
 from ._reduction import LossResult, reduce_loss
@@ -186,6 +187,22 @@ def _categorical(
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
 ) -> LossResult:
+    if from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
+        fast = _kernels.dense_softmax_xent(
+            fn,
+            y_true,
+            y_pred,
+            label_smoothing=label_smoothing,
+            axis=axis,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            validate=validate,
+            need_grad=need_grad,
+            names=names,
+        )
+        if fast is not None:
+            return fast  # type: ignore[no-any-return]
     t_name, p_name = names
     xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
@@ -252,6 +269,23 @@ def _sparse(
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
 ) -> LossResult:
+    if from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
+        fast = _kernels.sparse_softmax_xent(
+            fn,
+            y_true,
+            y_pred,
+            axis=axis,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            validate=validate,
+            need_grad=need_grad,
+            names=names,
+        )
+        if fast is not None:
+            return fast  # type: ignore[no-any-return]
     t_name, p_name = names
     xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)

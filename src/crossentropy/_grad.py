@@ -13,6 +13,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from . import _kernels
 from ._registry import lookup
 
 __all__ = ["ValueAndGrad", "grad", "value_and_grad"]
@@ -36,11 +39,19 @@ def value_and_grad(loss_fn: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
     Returns
     -------
     callable
-        A function with ``loss_fn``'s signature returning ``ValueAndGrad(value, grad)``:
+        A function with ``loss_fn``'s signature, plus a keyword ``out``, returning
+        ``ValueAndGrad(value, grad)``:
         ``value`` is exactly what ``loss_fn`` returns and ``grad`` is
         :math:`\partial\,\mathrm{value} / \partial\,\mathrm{predictions}` (of the sum of the values
         for ``reduction="none"``), with the predictions' shape and dtype. Ignored and zero-weight
         samples have gradient exactly 0.
+
+        ``out=buf`` writes the gradient into ``buf`` (a writeable NumPy array of the
+        predictions' shape and dtype) and returns it as ``grad``: no gradient-sized allocation.
+        ``buf`` may be the predictions array itself, which is then overwritten with its gradient
+        (as Liger-Kernel does): zero extra memory. The fused kernels write into ``buf`` directly
+        when it is C-contiguous with the class axis last; otherwise the gradient is computed and
+        copied in. If an error is raised, ``buf``'s contents are unspecified.
 
     Raises
     ------
@@ -56,30 +67,75 @@ def value_and_grad(loss_fn: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
     4.1223072363804075e-09
     >>> g.tolist()
     [[-4.122307227883699e-09, 2.0611536139418496e-09, 2.0611536139418496e-09]]
+    >>> import numpy as np
+    >>> logits = np.array([[20.0, 0.0, 0.0]])
+    >>> _, g = vg([0], logits, reduction="mean", out=logits)  # in place: logits now hold the grad
+    >>> g is logits, logits.tolist() == g.tolist()
+    (True, True)
     """
     return _value_and_grad(loss_fn, "value_and_grad")
 
 
 def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., ValueAndGrad]:
     """``value_and_grad`` with errors attributed to ``caller``."""
-    impl, _ = lookup(caller, loss_fn)
+    impl, wrt = lookup(caller, loss_fn)
     signature = inspect.signature(loss_fn)
 
     @functools.wraps(loss_fn)
-    def wrapped(*args: Any, **kwargs: Any) -> ValueAndGrad:
+    def wrapped(*args: Any, out: Any = None, **kwargs: Any) -> ValueAndGrad:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
             raise TypeError(f"{loss_fn.__name__}: {err}") from None
         bound.apply_defaults()
-        result = impl(*bound.args, **bound.kwargs, need_grad=True)
-        return ValueAndGrad(result.value, result.grad)
+        if out is None:
+            result = impl(*bound.args, **bound.kwargs, need_grad=True)
+            return ValueAndGrad(result.value, result.grad)
+        _check_out(loss_fn.__name__, out, bound.arguments[wrt], wrt)
+        token = _kernels.grad_out.set(out)  # the fused kernels write straight into it
+        try:
+            result = impl(*bound.args, **bound.kwargs, need_grad=True)
+        finally:
+            _kernels.grad_out.reset(token)
+        if result.grad is not out:
+            np.copyto(out, result.grad)
+        return ValueAndGrad(result.value, out)
 
     wrapped.__doc__ = (
         f"Value and gradient of :func:`crossentropy.{loss_fn.__name__}`; "
         "see :func:`crossentropy.value_and_grad`.\n\n" + (loss_fn.__doc__ or "")
     )
     return wrapped
+
+
+def _check_out(fn: str, out: Any, preds: Any, name: str) -> None:
+    """``out`` must be a writeable NumPy array of the gradient's shape and dtype."""
+    if type(out) is not np.ndarray:
+        raise TypeError(
+            f"{fn}: out must be a NumPy array (of {name}'s shape and dtype); "
+            f"got {type(out).__name__}."
+        )
+    if type(preds) is np.ndarray or isinstance(preds, (list, tuple, float, int)):
+        arr = np.asarray(preds)
+        if arr.dtype.kind != "f":
+            return  # the loss itself rejects non-float predictions (or grads are float64)
+        if out.shape != arr.shape or out.dtype != arr.dtype:
+            raise ValueError(
+                f"{fn}: out must have {name}'s shape {tuple(arr.shape)} and dtype {arr.dtype}; "
+                f"got out.shape={tuple(out.shape)}, dtype {out.dtype}."
+            )
+        same = out.ctypes.data == arr.ctypes.data and out.strides == arr.strides
+        if not same and np.may_share_memory(out, arr):
+            raise ValueError(
+                f"{fn}: out must be {name} itself or not overlap it; got a partly overlapping view."
+            )
+    else:
+        raise TypeError(
+            f"{fn}: out is supported for NumPy predictions only; got {name} of type "
+            f"{type(preds).__name__}."
+        )
+    if not out.flags.writeable:
+        raise ValueError(f"{fn}: out must be writeable; got a read-only array.")
 
 
 def grad(loss_fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype, is_numpy, to_output
 from ._validation import check_axis, check_float_array
 
@@ -174,6 +175,9 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Any:
     >>> float(ce.logsumexp([1000.0, 1000.0]))
     1000.6931471805599
     """
+    fast = _kernels.softmax_family("logsumexp", x, axis, 0, keepdims)  # NumPy float32/float64
+    if fast is not None:
+        return fast
     xp, arr, dtype, xc = _prepare("logsumexp", x)
     ax = check_axis("logsumexp", axis, arr.ndim)
     xl = _move_last(xp, xc, ax)
@@ -210,6 +214,9 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
     >>> float(ce.log_softmax([30.0, 0.0, 0.0])[0])
     -1.8715245937678598e-13
     """
+    fast = _kernels.softmax_family("log_softmax", x, axis, 1)  # NumPy float32/float64
+    if fast is not None:
+        return fast
     xp, arr, dtype, xc = _prepare("log_softmax", x)
     ax = check_axis("log_softmax", axis, arr.ndim)
     xl = _move_last(xp, xc, ax)
@@ -236,6 +243,9 @@ def softmax(x: Any, axis: int = -1) -> Any:
     >>> ce.softmax([1000.0, 1000.0]).tolist()
     [0.5, 0.5]
     """
+    fast = _kernels.softmax_family("softmax", x, axis, 2)  # NumPy float32/float64
+    if fast is not None:
+        return fast
     xp, arr, dtype, xc = _prepare("softmax", x)
     ax = check_axis("softmax", axis, arr.ndim)
     xl = _move_last(xp, xc, ax)

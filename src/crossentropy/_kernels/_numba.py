@@ -1,0 +1,904 @@
+# mypy: ignore-errors
+# (numba kernels: untyped by nature; their callers in __init__.py are typed)
+"""The numba kernels: fused, multi-threaded, vectorisable (imported on first use only).
+
+Every kernel works on C-contiguous 2-d arrays, one row per sample and the class axis last, splits
+the rows across threads with ``prange`` and touches each logit once from memory: a row is read
+once for its maximum, then (from cache) once for its exponentials, and the gradient is written in
+the same pass.
+
+Accuracy
+--------
+Numba >= 0.62 has no SVML, so ``math.exp`` in a loop is a scalar call; the exponentials here are
+written out (range reduction by ``n ln 2`` with the round-to-nearest "magic number", a polynomial
+and the scale ``2**n`` made from its bits), which LLVM vectorises:
+
+- float32 inputs compute in float64 and use :func:`exp_f32` (degree-7 Taylor polynomial on
+  ``|r| <= ln(2)/2``, relative error < 6e-9, 0.1 float32 ulp), so that the one rounding to
+  float32 at the end dominates;
+- float64 inputs use :func:`exp_f64` (degree 13, evaluated by Estrin's scheme, < 1 ulp), and
+  carry the rounding error of ``x - m`` (TwoSum) into the exponential and into ``m - x``, as the
+  reference path does; sums over a row are compensated (TwoSum per lane).
+
+Floating-point reductions do not vectorise without reassociation (which would also break the
+rounding tricks above), so sums are pairwise over L1-sized blocks, every level an element-wise
+(vectorised) add of one half onto the other, with TwoSum at every node for float64; the row
+maximum is taken over ``LANES`` independent accumulators.
+``fastmath`` is limited to ``contract`` (fused multiply-add), which keeps inf and NaN semantics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+LANES = 32  # independent accumulators of the row maximum (a multiple of the vector width)
+BLOCK = 1024  # elements per block: the block's float64 scratch stays in L1
+
+_FM = {"contract"}
+_OPTS = {"cache": True, "fastmath": _FM, "error_model": "numpy", "boundscheck": False}
+
+
+@intrinsic
+def wide(typingctx):
+    """Let LLVM use 512-bit vectors in the calling function where the CPU has them.
+
+    LLVM defaults to 256-bit vectors on AVX-512 CPUs; the per-function attribute
+    ``prefer-vector-width`` (what clang's ``-mprefer-vector-width=512`` sets) lifts that for our
+    kernels only, without touching numba's process-wide settings. A no-op elsewhere.
+    """
+    sig = types.none()
+
+    def codegen(context, builder, signature, args):
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (``llvm.fma``, vectorisable)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(d, [d, d, d]), "llvm.fma.f64"
+        )
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@intrinsic
+def _i64_as_f64(typingctx, x):
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _f64_as_i64(typingctx, x):
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return sig, codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+_LN2_HI = 6.93147180369123816490e-01  # trailing zeros: n * _LN2_HI is exact for |n| < 2**11
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + _SHIFT - _SHIFT rounds x to an integer
+_SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
+
+
+@njit(**_OPTS)
+def exp_f32(d):
+    """exp(d) to 3.1e-9 relative (0.05 float32 ulp), for d <= 0, -inf or NaN.
+
+    Degree-6 polynomial, near-minimax for the relative error on ``|r| <= ln(2)/2`` (fitted by
+    Lawson's iteration against mpmath), written ``1 + (r + r**2 q(r))``.
+    """
+    t = d * _LOG2E + _SHIFT
+    nf = t - _SHIFT
+    r = d - nf * _LN2
+    r2 = r * r
+    q = (0.49999993449714497 + r * 0.16666520654884695) + r2 * (
+        (0.041668387480086194 + r * 0.0083687132223096) + r2 * 0.001381462225178093
+    )
+    p = 1.0 + fma(r2, q, r)
+    n = _f64_as_i64(t) - _SHIFT_BITS
+    y = p * _i64_as_f64((n + 1023) << 52)
+    return 0.0 if d < -708.0 else y
+
+
+@njit(**_OPTS)
+def exp_f64(d):
+    """exp(d) to < 1 ulp for d <= 0 (subnormal results included), -inf or NaN."""
+    t = d * _LOG2E + _SHIFT
+    nf = t - _SHIFT
+    r = d - nf * _LN2_HI
+    r = r - nf * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    # exp(r) = 1 + (r + r**2 Q(r)), Q the Taylor tail to r**11 (error < 2e-18 for |r| <= ln2/2),
+    # by Estrin's scheme; adding 1 last keeps the result within 1 ulp.
+    q0 = 0.5 + r * 0.16666666666666666
+    q1 = 0.041666666666666664 + r * 0.008333333333333333
+    q2 = 0.001388888888888889 + r * 0.0001984126984126984
+    q3 = 2.48015873015873e-05 + r * 2.7557319223985893e-06
+    q4 = 2.755731922398589e-07 + r * 2.505210838544172e-08
+    q5 = 2.08767569878681e-09 + r * 1.6059043836821613e-10
+    q = ((q0 + r2 * q1) + r4 * (q2 + r2 * q3)) + (r4 * r4) * (q4 + r2 * q5)
+    p = 1.0 + fma(r2, q, r)
+    n = _f64_as_i64(t) - _SHIFT_BITS
+    n1 = n >> 1  # two factors: 2**n alone is not a normal number below 2**-1022
+    s1 = _i64_as_f64((n1 + 1023) << 52)
+    s2 = _i64_as_f64((n - n1 + 1023) << 52)
+    y = (p * s1) * s2
+    return 0.0 if d < -745.2 else y
+
+
+# --------------------------------------------------------------------------------------------
+# Row building blocks. Float64 inputs ("exact") carry double-double corrections; float32 inputs
+# compute in float64 without them (their one rounding at the end dominates).
+
+
+@njit(**_OPTS)
+def _two_sum_low(a, b, s):
+    """The rounding error of ``s = fl(a + b)``: ``a + b = s + low`` exactly (Knuth's TwoSum)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+@njit(**_OPTS)
+def row_max(xr, mx, bad):
+    """``(max, any NaN)`` of a row over ``LANES`` accumulators (a NaN never wins a ``>``)."""
+    wide()
+    c = xr.size
+    for lane in range(LANES):
+        mx[lane] = -np.inf
+        bad[lane] = 0
+    nb = c // LANES
+    for b in range(nb):
+        base = b * LANES
+        for lane in range(LANES):
+            v = xr[base + lane]
+            mx[lane] = v if v > mx[lane] else mx[lane]
+            bad[lane] |= v != v
+    m = mx[0]
+    nan = False
+    for lane in range(LANES):
+        m = mx[lane] if mx[lane] > m else m
+        nan |= bad[lane] != 0
+    for j in range(nb * LANES, c):
+        v = xr[j]
+        m = v if v > m else m
+        nan |= v != v
+    return np.float64(m), nan
+
+
+@njit(**_OPTS)
+def exp_block(xr, m, buf, exact):
+    """``buf[j] = exp(x_j - m)``, but 0 where ``x_j == m``; returns how many such entries.
+
+    Float64 blocks carry the rounding error of ``x_j - m`` into the exponential (TwoSum).
+    The entries at the maximum are exactly 1 each: counting them apart splits the maximum out
+    of the normaliser ``1 + S`` exactly, so a tiny ``S`` keeps its relative accuracy.
+    """
+    wide()
+    ties = 0
+    if exact:
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if (d < -745.2 or d == 0.0) else e + e * low
+    else:
+        for j in range(xr.size):
+            d = np.float64(xr[j]) - m
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else exp_f32(d)
+    return ties
+
+
+@njit(**_OPTS)
+def exp_block_store(xr, m, buf, ob, exact):
+    """:func:`exp_block`, also storing every exponential (1 at the maximum) in ``ob``."""
+    wide()
+    ties = 0
+    if exact:
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            e = 0.0 if d < -745.2 else e + e * low
+            ob[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    else:
+        for j in range(xr.size):
+            d = np.float64(xr[j]) - m
+            e = exp_f32(d)
+            ob[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    return ties
+
+
+@njit(**_OPTS)
+def exp_block_inplace(xr, m, buf, exact):
+    """:func:`exp_block_store` with ``ob`` the block itself (one array: LLVM can vectorise it,
+    where two views of the same memory would send it to its scalar fallback)."""
+    wide()
+    ties = 0
+    if exact:
+        for j in range(xr.size):
+            xj = xr[j]
+            d = xj - m
+            low = _two_sum_low(xj, -m, d)
+            e = exp_f64(d)
+            e = 0.0 if d < -745.2 else e + e * low
+            xr[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    else:
+        for j in range(xr.size):
+            d = np.float64(xr[j]) - m
+            e = exp_f32(d)
+            xr[j] = e
+            ties += 1 if d == 0.0 else 0
+            buf[j] = 0.0 if d == 0.0 else e
+    return ties
+
+
+@njit(**_OPTS)
+def softmax_sum(xr, m, buf, lob, exact, write, orow, inplace=False):
+    """``S = sum_{j != argmax} exp(x_j - m)`` as ``(s_hi, s_lo)``, one exp per entry.
+
+    Block by block: the exponentials go to ``buf`` (and, with ``write``, to ``orow``, which is
+    ``xr`` itself when ``inplace``: each block is read before it is written), those at
+    the maximum counted instead (:func:`exp_block`); the block is summed pairwise (vectorised,
+    TwoSum at every node when ``exact``), the blocks by TwoSum.
+    """
+    c = xr.size
+    s_hi = 0.0
+    s_lo = 0.0
+    ties = 0
+    for j0 in range(0, c, BLOCK):
+        j1 = min(c, j0 + BLOCK)
+        xb = xr[j0:j1]
+        bb = buf[: j1 - j0]
+        if write and inplace:  # orow is xr: exponentials over the logits
+            ties += exp_block_inplace(xb, m, bb, exact)
+        elif write:
+            ties += exp_block_store(xb, m, bb, orow[j0:j1], exact)
+        else:
+            ties += exp_block(xb, m, bb, exact)
+        b_hi, b_lo = pairwise(buf, lob, j1 - j0, exact)
+        t = s_hi + b_hi
+        s_lo += _two_sum_low(s_hi, b_hi, t) + b_lo
+        s_hi = t
+    t = s_hi + (ties - 1)
+    s_lo += _two_sum_low(s_hi, np.float64(ties - 1), t)
+    hi = t + s_lo
+    return hi, s_lo - (hi - t)
+
+
+@njit(**_OPTS)
+def pairwise(buf, lob, n, exact):
+    """Pairwise sum of ``buf[:n]`` (destroys ``buf``), as ``(hi, lo)`` when ``exact``.
+
+    Every level adds the upper half onto the lower half: element-wise, so it vectorises.
+    """
+    wide()
+    for j in range(n, BLOCK):
+        buf[j] = 0.0
+    w = BLOCK // 2
+    if exact:
+        for j in range(w):
+            a = buf[j]
+            b = buf[j + w]
+            s = a + b
+            lob[j] = _two_sum_low(a, b, s)
+            buf[j] = s
+        w //= 2
+        while w >= 1:
+            for j in range(w):
+                a = buf[j]
+                b = buf[j + w]
+                s = a + b
+                lob[j] = (lob[j] + lob[j + w]) + _two_sum_low(a, b, s)
+                buf[j] = s
+            w //= 2
+        return buf[0], lob[0]
+    while w >= 1:
+        for j in range(w):
+            buf[j] = buf[j] + buf[j + w]
+        w //= 2
+    return buf[0], 0.0
+
+
+@njit(**_OPTS)
+def copy_block(src, dst):
+    wide()
+    for j in range(src.size):
+        dst[j] = src[j]
+
+
+@njit(**_OPTS)
+def log1p_dd(s_hi, s_lo):
+    """``log1p(s_hi + s_lo)`` to first order in ``s_lo``."""
+    return math.log1p(s_hi) + s_lo / (1.0 + s_hi)
+
+
+@njit(**_OPTS)
+def inv_dd(sc, s_hi, s_lo):
+    """``sc / (1 + S)`` as a double-double ``(q_hi, q_lo)``."""
+    den = 1.0 + s_hi
+    den_lo = _two_sum_low(1.0, s_hi, den) + s_lo
+    q = sc / den
+    rem = fma(-q, den, sc) - q * den_lo
+    return q, rem / den
+
+
+@njit(**_OPTS)
+def scale_row(orow, q_hi, q_lo, exact):
+    """``orow *= q`` (``q = q_hi + q_lo`` when exact)."""
+    wide()
+    if exact:
+        for j in range(orow.size):
+            e = np.float64(orow[j])
+            orow[j] = fma(e, q_hi, e * q_lo)
+    else:
+        for j in range(orow.size):
+            orow[j] = np.float64(orow[j]) * q_hi
+
+
+@njit(**_OPTS)
+def shift_at(xk, m, exact):
+    """``(m - x_k, exp(x_k - m))`` for one entry, as the blocks compute them."""
+    xk = np.float64(xk)
+    if xk == -np.inf:
+        return np.inf, 0.0
+    d = xk - m
+    if exact:
+        low = _two_sum_low(xk, -m, d)
+        e = exp_f64(d)
+        return -d - low, (0.0 if d < -745.2 else e + e * low)
+    return -d, exp_f32(d)
+
+
+@njit(**_OPTS)
+def fill_zero(orow):
+    wide()
+    for j in range(orow.size):
+        orow[j] = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels: each handles rows ``i0 <= i < i1`` and releases the GIL, so that a thread pool can
+# split the rows. Common arguments: ``x`` (n, c) float32/float64, C-contiguous; ``exact`` True
+# for float64; ``write`` whether to write into ``out`` ((n, c), x's dtype; may be ``x`` itself:
+# every row is read before it is written); ``status`` (n,) int8, set to 1 for rows left to the
+# reference path (a NaN, a +inf maximum, all -inf), whose outputs are not written.
+
+
+@njit(nogil=True, **_OPTS)
+def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1):
+    """Sparse softmax cross-entropy ``loss[i] = -log softmax(x_i)[k_i]`` and its gradient.
+
+    With ``write``: ``out[i] = scale[i] * (softmax(x_i) - onehot(k_i))``, the true-class entry
+    computed as ``-scale * sum_{j != k} p_j``; ``inplace``: ``out`` is ``x`` (ignored, ``x`` is
+    written). Rows with ``scale == 0`` get loss 0 and a zero
+    gradient (they are still checked for NaN).
+    """
+    wide()
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
+    for i in range(i0, i1):
+        xr = x[i]
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        status[i] = 0
+        sc = scale[i]
+        ki = k[i]
+        xk = np.float64(xr[ki])
+        if sc == 0.0:
+            loss[i] = 0.0
+            if write:
+                fill_zero(xr if inplace else out[i])
+            continue
+        orow = xr if inplace else (out[i] if write else out[0])
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
+        nll_k, e_k = shift_at(xk, m, exact)
+        loss[i] = nll_k + log1p_dd(s_hi, s_lo)
+        if write:
+            q_hi, q_lo = inv_dd(sc, s_hi, s_lo)
+            scale_row(orow, q_hi, q_lo, exact)
+            if xk == m:  # -sc * S / (1 + S), no cancellation
+                orow[ki] = -(s_hi * q_hi + (s_lo * q_hi + s_hi * q_lo))
+            else:  # sc * (p_k - 1) with p_k <= 1/2
+                orow[ki] = (e_k * q_hi + e_k * q_lo) - sc
+
+
+@njit(nogil=True, **_OPTS)
+def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
+    """Row-wise ``logsumexp`` (mode 0, into ``lse``), ``log_softmax`` (1) or ``softmax`` (2)."""
+    wide()
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
+    for i in range(i0, i1):
+        xr = x[i]
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        status[i] = 0
+        orow = out[i] if mode != 0 else out[0]
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, mode == 2, orow)
+        l1p = log1p_dd(s_hi, s_lo)
+        lse[i] = m + l1p
+        if mode == 2:
+            q_hi, q_lo = inv_dd(1.0, s_hi, s_lo)
+            scale_row(orow, q_hi, q_lo, exact)
+        elif mode == 1:
+            log_softmax_row(xr, m, l1p, exact, orow)
+
+
+@njit(**_OPTS)
+def log_softmax_row(xr, m, l1p, exact, orow):
+    """``orow[j] = -((m - x_j) + log1p(S))``."""
+    wide()
+    for j in range(xr.size):
+        xj = np.float64(xr[j])
+        d = xj - m
+        if exact:
+            low = _two_sum_low(xj, -m, d)
+            d = d + (0.0 if xj == -np.inf else low)
+        orow[j] = d - l1p
+
+
+# --------------------------------------------------------------------------------------------
+# Soft (dense) labels
+
+
+@njit(**_OPTS)
+def label_stats(yr, buf, lob):
+    """``(row sum, any NaN or entry outside [0, 1])`` of a row of labels."""
+    total = 0.0
+    bad = 0
+    for j0 in range(0, yr.size, BLOCK):
+        j1 = min(yr.size, j0 + BLOCK)
+        bad += label_block(yr[j0:j1], buf)
+        total += pairwise(buf, lob, j1 - j0, False)[0]
+    return total, bad != 0
+
+
+@njit(**_OPTS)
+def label_block(yb, buf):
+    wide()
+    bad = 0
+    for j in range(yb.size):
+        v = np.float64(yb[j])
+        buf[j] = v
+        bad += 0 if 0.0 <= v <= 1.0 else 1
+    return bad
+
+
+@njit(**_OPTS)
+def dense_terms(xb, yb, cwb, keep, add, m, exact, a_off, a_at, t):
+    """Per entry of a block: ``a_j = (y_j keep + add) w_j`` off / at the maximum, and
+    ``a_j (m - x_j)`` (0 where ``a_j = 0``, even at ``x_j = -inf``)."""
+    wide()
+    for j in range(xb.size):
+        xj = np.float64(xb[j])
+        a = (np.float64(yb[j]) * keep + add) * cwb[j]
+        at_max = xj == m
+        d = xj - m
+        if exact:
+            low = _two_sum_low(xj, -m, d)
+            shift = -d - (0.0 if xj == -np.inf else low)
+        else:
+            shift = -d
+        t[j] = 0.0 if a == 0.0 else a * shift
+        a_off[j] = 0.0 if at_max else a
+        a_at[j] = a if at_max else 0.0
+
+
+@njit(**_OPTS)
+def _dd_add(hi, lo, b_hi, b_lo):
+    """``(hi + lo) + (b_hi + b_lo)`` as a double-double (an infinite ``hi`` carries no ``lo``)."""
+    t = hi + b_hi
+    lo = lo + b_lo + _two_sum_low(hi, b_hi, t)
+    return t, (lo if np.isfinite(t) else 0.0)
+
+
+@njit(**_OPTS)
+def dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, orow):
+    """``orow[j] = sc (A p_j - a_j)`` with ``cq = sc A / (1 + S)`` and ``erow`` the exps."""
+    wide()
+    for j in range(orow.size):
+        a = (np.float64(yr[j]) * keep + add) * cw[j]
+        e = erow[j]
+        orow[j] = fma(e, cq_hi, e * cq_lo) - sc * a
+
+
+@njit(nogil=True, **_OPTS)
+def dense_softmax(
+    x, y, k, sparse, cw, keep, add, scale, exact, validate, tol, write, out, loss, status, i0, i1
+):
+    """Softmax cross-entropy with soft targets ``a = (y keep + add) w`` (smoothing, weights).
+
+    ``loss[i] = sum_j a_j (m - x_j) + A log1p(S)``, non-negative terms; gradient
+    ``scale[i] (A softmax(x_i) - a)``, the argmax entry computed without cancellation when
+    ``S < 1``. ``status`` 1: logits row left to the reference; 2: labels row that fails (or is
+    within 10% of failing) the checks of ``validate``: left to the reference, which raises.
+    With ``sparse``, the labels are the one-hot rows of the class indices ``k`` (``y`` unused):
+    integer labels with label smoothing.
+    """
+    wide()
+    c = x.shape[1]
+    mx = np.empty(LANES, x.dtype)
+    bad = np.empty(LANES, np.uint8)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
+    a_off = np.empty(BLOCK)
+    a_at = np.empty(BLOCK)
+    tb = np.empty(BLOCK)
+    erow = np.empty(c if write else 1)
+    hot = np.zeros(c if sparse else 1, y.dtype)
+    prev = 0
+    for i in range(i0, i1):
+        xr = x[i]
+        if sparse:  # the one-hot row of k[i], made in place of the previous one
+            hot[prev] = 0.0
+            prev = k[i]
+            hot[prev] = 1.0
+            yr = hot
+        else:
+            yr = y[i]
+        status[i] = 0
+        if validate:
+            ys, ybad = label_stats(yr, buf, lob)
+            if ybad or not abs(ys - 1.0) <= 0.9 * tol:
+                status[i] = 2
+                continue
+        m, nan = row_max(xr, mx, bad)
+        if nan or m == np.inf or m == -np.inf:
+            status[i] = 1
+            continue
+        sc = scale[i]
+        if sc == 0.0:
+            loss[i] = 0.0
+            if write:
+                fill_zero(out[i])
+            continue
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, erow)
+        r_hi = r_lo = at_hi = at_lo = t_hi = t_lo = 0.0
+        for j0 in range(0, c, BLOCK):
+            j1 = min(c, j0 + BLOCK)
+            nb = j1 - j0
+            dense_terms(xr[j0:j1], yr[j0:j1], cw[j0:j1], keep, add, m, exact, a_off, a_at, tb)
+            b_hi, b_lo = pairwise(a_off, lob, nb, exact)
+            r_hi, r_lo = _dd_add(r_hi, r_lo, b_hi, b_lo)
+            b_hi, b_lo = pairwise(a_at, lob, nb, exact)
+            at_hi, at_lo = _dd_add(at_hi, at_lo, b_hi, b_lo)
+            b_hi, b_lo = pairwise(tb, lob, nb, exact)
+            t_hi, t_lo = _dd_add(t_hi, t_lo, b_hi, b_lo)
+        a_rest = r_hi + r_lo
+        total = a_rest + (at_hi + at_lo)
+        loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
+        if write:
+            jstar = -1
+            if s_hi < 1.0:  # a unique maximum: its entry is written without cancellation
+                for j in range(c):
+                    if np.float64(xr[j]) == m:
+                        jstar = j
+                        break
+            cq_hi, cq_lo = inv_dd(sc * total, s_hi, s_lo)
+            dense_grad_row(erow, yr, cw, keep, add, cq_hi, cq_lo, sc, out[i])
+            if jstar >= 0:
+                q_hi, q_lo = inv_dd(total, s_hi, s_lo)
+                out[i, jstar] = sc * (a_rest - (s_hi * q_hi + s_hi * q_lo))
+
+
+# --------------------------------------------------------------------------------------------
+# Element-wise (binary) losses
+
+
+@njit(forceinline=True, **_OPTS)
+def log1p_core(u, exact):
+    """``log1p(u)`` for ``u`` in [1/sqrt(2) - 1, sqrt(2) - 1]: ``2 atanh(u / (2 + u))``."""
+    s = u / (2.0 + u)
+    s2 = s * s
+    if exact:  # series to s**21: relative error < 2e-18
+        p = 0.09523809523809523 + s2 * 0.08695652173913043
+        p = 0.10526315789473684 + s2 * p
+        p = 0.11764705882352941 + s2 * p
+        p = 0.13333333333333333 + s2 * p
+        p = 0.15384615384615385 + s2 * p
+        p = 0.18181818181818182 + s2 * p
+        p = 0.2222222222222222 + s2 * p
+        p = 0.2857142857142857 + s2 * p
+        p = 0.4 + s2 * p
+        p = 0.6666666666666666 + s2 * p
+    else:  # series to s**11: relative error < 2e-10
+        p = 0.2857142857142857 + s2 * 0.2222222222222222
+        p = 0.4 + s2 * p
+        p = 0.6666666666666666 + s2 * p
+    return 2.0 * s + (s * s2) * p
+
+
+@njit(forceinline=True, **_OPTS)
+def log1p_unit(t, exact):
+    """``log1p(t)`` for ``t`` in [0, 1]: above sqrt(2) - 1, ``ln 2 + log1p((t - 1) / 2)``."""
+    big = t > 0.41421356237309503
+    u = (t - 1.0) * 0.5 if big else t
+    r = log1p_core(u, exact)
+    return r + _LN2_LO + _LN2_HI if big else r
+
+
+@njit(forceinline=True, **_OPTS)
+def _log_reduce(p):
+    """``p = 2**e (1 + u)`` with ``1 + u`` in [1/sqrt(2), sqrt(2)) (``u`` exact): ``(e, u)``."""
+    tiny = p < 2.2250738585072014e-308
+    q = p * 18014398509481984.0 if tiny else p  # 2**54: subnormals become normal
+    bits = _f64_as_i64(q)
+    e = (bits >> 52) - 1023
+    f = _i64_as_f64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
+    up = f > 1.4142135623730951
+    f = f * 0.5 if up else f
+    ef = np.float64(e + 1 if up else e) - (54.0 if tiny else 0.0)
+    return ef, f - 1.0
+
+
+@njit(forceinline=True, **_OPTS)
+def _log_fix(p, r):
+    """The special values of ``log(p)``: -inf at 0, +inf at +inf, NaN below 0 or NaN."""
+    if p == 0.0:
+        return -np.inf
+    return r if 0.0 < p < np.inf else (p if p == np.inf else np.nan)
+
+
+@njit(forceinline=True, **_OPTS)
+def log_unit(p, exact):
+    """``log(p)`` for ``p >= 0`` (``-inf`` at 0): ``e ln 2 + log1p(u)``, branch-free."""
+    ef, u = _log_reduce(p)
+    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(u, exact))
+    return _log_fix(p, r)
+
+
+@njit(forceinline=True, **_OPTS)
+def log1m(p, exact):
+    """``log1p(-p)`` for ``p`` in [0, 1], on an exactly computed argument, branch-free.
+
+    ``p <= 1 - 1/sqrt(2)``: ``log1p(-p)``; ``p <= 1/2``: ``log1p(1 - 2p) - ln 2`` (``1 - 2p`` is
+    exact); above: ``log(1 - p)`` (``1 - p`` is exact), reduced as in :func:`log_unit`. One
+    polynomial whichever the case.
+    """
+    q = 1.0 - p
+    ef, u = _log_reduce(q)
+    small = p <= 0.2928932188134524
+    mid = p <= 0.5
+    arg = -p if small else (1.0 - 2.0 * p if mid else u)
+    ef = 0.0 if small else (-1.0 if mid else ef)
+    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(arg, exact))
+    return _log_fix(q, r) if p <= 1.0 else np.nan
+
+
+@njit(nogil=True, **_OPTS)
+def sigmoid_xent(
+    x,
+    z,
+    pw,
+    sw,
+    sw_mode,
+    gdiv,
+    exact,
+    validate,
+    write,
+    inplace,
+    out,
+    val,
+    val_mode,
+    rowsum,
+    status,
+    i0,
+    i1,
+):
+    """Element-wise ``w z softplus(-x) + (1 - z) softplus(x)`` and its gradient, one exp each.
+
+    ``softplus(±x) = max(±x, 0) + log1p(t)``, ``t = exp(-|x|)``; gradient
+    ``((1 - z) sigmoid(x) - w z sigmoid(-x)) * weight / gdiv``. ``sw_mode`` 0: no sample
+    weights, 1: ``sw[0, 0]`` for all, 2: ``sw`` per element. ``val_mode`` 1 writes the weighted
+    per-element values into ``val``, 0 sums them per row into ``rowsum`` (2 columns: hi, lo).
+    ``status`` 1 (with ``validate``): a NaN logit or a label outside [0, 1]; row not written.
+    """
+    wide()
+    c = x.shape[1]
+    row = np.empty(c)
+    grow = np.empty(c)  # the gradient row in place, or a sink when there is no gradient
+    wconst = np.full(c, sw[0, 0] if sw_mode == 1 else 1.0)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
+    for i in range(i0, i1):
+        xr = x[i]
+        zr = z[i]
+        status[i] = 0
+        wr = sw[i] if sw_mode == 2 else wconst
+        if inplace:  # through a scratch row: reading and writing x in one loop is scalar code
+            bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, grow, row)
+            if validate and bad:
+                status[i] = 1
+                continue
+            copy_block(grow, xr)
+        else:
+            orow = out[i] if write else out[0]  # not written without write
+            bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
+            if validate and bad:
+                status[i] = 1  # this row of out is not meaningful: the caller raises
+                continue
+        if val_mode == 1:
+            copy_block(row, val[i])
+        else:
+            rowsum[i, 0], rowsum[i, 1] = row_sum(row, buf, lob)
+
+
+@njit(**_OPTS)
+def row_sum(row, buf, lob):
+    """Compensated sum of a float64 row, pairwise per block: ``(hi, lo)``."""
+    hi = 0.0
+    lo = 0.0
+    for j0 in range(0, row.size, BLOCK):
+        j1 = min(row.size, j0 + BLOCK)
+        copy_block(row[j0:j1], buf)
+        b_hi, b_lo = pairwise(buf, lob, j1 - j0, True)
+        hi, lo = _dd_add(hi, lo, b_hi, b_lo)
+    return hi, lo
+
+
+@njit(forceinline=True, **_OPTS)
+def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
+    """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`)."""
+    ax = -abs(xj)
+    t = exp_f64(ax) if exact else exp_f32(ax)
+    l1p = log1p_unit(t, exact)
+    sp_pos = (xj if xj > 0.0 else 0.0) + l1p
+    sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
+    wz = zj * pwj
+    nz = 1.0 - zj
+    lj = (0.0 if wz == 0.0 else wz * sp_neg) + (0.0 if nz == 0.0 else nz * sp_pos)
+    big = 1.0 / (1.0 + t)
+    small = t * big
+    pos = xj >= 0.0
+    g = nz * (big if pos else small) - wz * (small if pos else big)
+    gs = wj / gdiv
+    return (0.0 if wj == 0.0 else wj * lj), (0.0 if gs == 0.0 else g * gs)
+
+
+@njit(**_OPTS)
+def sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row):
+    """:func:`_sigmoid_elem` over a row (``wr`` the weights); returns the number of NaN logits
+    and labels outside [0, 1]. Every loop-invariant choice is made outside the loops (LLVM does
+    not unswitch them by itself), so that each loop vectorises."""
+    if exact and write:
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, True, True, orow, row)
+    if exact:
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, True, False, orow, row)
+    if write:
+        return _sigmoid_loop(xr, zr, pw, wr, gdiv, False, True, orow, row)
+    return _sigmoid_loop(xr, zr, pw, wr, gdiv, False, False, orow, row)
+
+
+@njit(forceinline=True, **_OPTS)
+def _sigmoid_loop(xr, zr, pw, wr, gdiv, exact, write, orow, row):
+    wide()
+    bad = 0
+    for j in range(xr.size):
+        xj = np.float64(xr[j])
+        zj = np.float64(zr[j])
+        bad += 0 if (0.0 <= zj <= 1.0 and xj == xj) else 1  # the validation, in the same pass
+        lw, g = _sigmoid_elem(xj, zj, pw[j], wr[j], gdiv, exact)
+        row[j] = lw
+        if write:
+            orow[j] = g
+    return bad
+
+
+@njit(nogil=True, **_OPTS)
+def binary_probs(
+    p, y, pw, keep, add, scale, exact, validate, write, inplace, out, loss, status, i0, i1
+):
+    """Row means of ``-w y' log p - (1 - y') log1p(-p)``, ``y' = y keep + add`` (smoothing).
+
+    Gradient (of each row's mean): ``scale[i] (-w y' / p + (1 - y') / (1 - p)) / C``, each term
+    0 where its weight is 0. ``status`` 1 (with ``validate``): a NaN, or a label or probability
+    outside [0, 1]; row not written.
+    """
+    wide()
+    c = p.shape[1]
+    row = np.empty(c)
+    grow = np.empty(c if inplace else 1)
+    buf = np.empty(BLOCK)
+    lob = np.empty(BLOCK)
+    for i in range(i0, i1):
+        pr = p[i]
+        yr = y[i]
+        status[i] = 0
+        if inplace:  # through a scratch row, as in sigmoid_xent
+            bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, grow, row)
+            if validate and bad:
+                status[i] = 1
+                continue
+            copy_block(grow, pr)
+        else:
+            orow = out[i] if write else out[0]
+            bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
+            if validate and bad:
+                status[i] = 1  # this row of out is not meaningful: the caller raises
+                continue
+        s_hi, s_lo = row_sum(row, buf, lob)
+        loss[i] = (s_hi + s_lo) / c
+
+
+@njit(forceinline=True, **_OPTS)
+def _binary_elem(pj, yj, pwj, c, sc, exact):
+    """One element's loss and scaled gradient (see :func:`binary_probs`)."""
+    wy = yj * pwj
+    ny = 1.0 - yj
+    lp = log_unit(pj, exact)
+    l1m = log1m(pj, exact)
+    lj = (0.0 if wy == 0.0 else -(wy * lp)) + (0.0 if ny == 0.0 else -(ny * l1m))
+    g = (0.0 if ny == 0.0 else ny / (1.0 - pj)) - (0.0 if wy == 0.0 else wy / pj)
+    return lj, (0.0 if sc == 0.0 else (g / c) * sc)
+
+
+@njit(**_OPTS)
+def binary_row(pr, yr, pw, keep, add, sc, exact, write, orow, row):
+    """:func:`_binary_elem` over a row, the invariant choices outside the loops; returns the
+    number of labels or probabilities outside [0, 1] (NaN included)."""
+    if exact and write:
+        return _binary_loop(pr, yr, pw, keep, add, sc, True, True, orow, row)
+    if exact:
+        return _binary_loop(pr, yr, pw, keep, add, sc, True, False, orow, row)
+    if write:
+        return _binary_loop(pr, yr, pw, keep, add, sc, False, True, orow, row)
+    return _binary_loop(pr, yr, pw, keep, add, sc, False, False, orow, row)
+
+
+@njit(forceinline=True, **_OPTS)
+def _binary_loop(pr, yr, pw, keep, add, sc, exact, write, orow, row):
+    wide()
+    c = np.float64(pr.size)
+    bad = 0
+    for j in range(pr.size):
+        pj = np.float64(pr[j])
+        y0 = np.float64(yr[j])
+        bad += 0 if (0.0 <= y0 <= 1.0 and 0.0 <= pj <= 1.0) else 1  # validation, same pass
+        lj, g = _binary_elem(pj, y0 * keep + add, pw[j], c, sc, exact)
+        row[j] = lj
+        if write:
+            orow[j] = g
+    return bad
