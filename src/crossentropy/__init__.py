@@ -20,6 +20,7 @@ from ._categorical import (
 )
 from ._focal import binary_focal_crossentropy, categorical_focal_crossentropy
 from ._grad import ValueAndGrad, grad, value_and_grad
+from ._kernels import get_num_threads, set_num_threads
 from ._primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from ._regression import mean_squared_error
 
@@ -32,11 +33,13 @@ __all__ = [
     "binary_focal_crossentropy",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
+    "get_num_threads",
     "grad",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "mean_squared_error",
+    "set_num_threads",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
     "softmax",
