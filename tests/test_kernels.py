@@ -578,3 +578,28 @@ def test_sparse_label_smoothing_equals_reference(kernel_calls, monkeypatch, dtyp
     if kw.get("ignore_index") is not None:
         assert not np.any(g1[[2, 5]])
     assert "dense_softmax" in kernel_calls
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_logsumexp_near_zero(monkeypatch, kernel_calls, dtype) -> None:  # type: ignore[no-untyped-def]
+    """logsumexp = m + log1p(S) cancels for m < 0 and a result near 0.
+
+    float32 (computed in float64) stays within its bound; float64 cannot (the reference path
+    neither: its error there is as large or larger), so there the fast path must be no worse.
+    """
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((6, 500)) * 3
+    target = np.array([1e-4, -3e-3, 2e-6, 0.5, -1e-9, 7.0])
+    x = (x - ce.logsumexp(x)[:, None] + target[:, None]).astype(dtype)
+    got = ce.logsumexp(x)
+    ref = reference(monkeypatch, ce.logsumexp, x)
+    mpmath.mp.prec = 120
+    for i in range(6):
+        exact = float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in x[i])))
+        if dtype == np.float32:
+            assert ulp_diff(got[i], exact, dtype) <= MAX_ULP[dtype]
+        else:
+            assert ulp_diff(got[i], exact, dtype) <= max(
+                MAX_ULP[dtype], ulp_diff(ref[i], exact, dtype)
+            )
+    assert "softmax_rows" in kernel_calls

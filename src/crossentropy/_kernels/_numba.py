@@ -457,7 +457,9 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
             continue
         status[i] = 0
         orow = out[i] if mode != 0 else out[0]
-        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, mode == 2, orow)
+        # logsumexp = m + log1p(S) cancels when m < 0 and the result is near 0: there the
+        # float32 exponential's 3e-9 would show, so it uses the float64 one for every dtype.
+        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact or mode == 0, mode == 2, orow)
         l1p = log1p_dd(s_hi, s_lo)
         lse[i] = m + l1p
         if mode == 2:
