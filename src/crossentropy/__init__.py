@@ -20,7 +20,7 @@ from ._categorical import (
 )
 from ._focal import binary_focal_crossentropy, categorical_focal_crossentropy
 from ._grad import ValueAndGrad, grad, value_and_grad
-from ._kernels import get_num_threads, set_num_threads
+from ._kernels import fast_path_available, get_num_threads, set_num_threads
 from ._primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from ._regression import mean_squared_error
 
@@ -33,6 +33,7 @@ __all__ = [
     "binary_focal_crossentropy",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
+    "fast_path_available",
     "get_num_threads",
     "grad",
     "log_sigmoid",
