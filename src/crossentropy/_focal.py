@@ -9,14 +9,14 @@ where :math:`(1 - p)^{\\gamma - 1}` is infinite.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._binary import mean_over_axis, mul0, prepare_elementwise, smooth_binary_pair
 from ._categorical import _check_preds_values, _move_last, softmax_grad
 from ._namespace import array_namespace, astype, compute_dtype
-from ._primitives import normaliser_dd, shift_exp, sigmoid_parts
+from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts
 from ._reduction import LossResult, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum
@@ -59,6 +59,12 @@ def _one_minus(xp: Any, p: Any) -> tuple[Any, Any]:
     return hi, (1.0 - hi) - p
 
 
+def _two_sum_err(a: Any, b: Any, s: Any) -> Any:
+    """``a + b - s`` exactly for ``s = fl(a + b)`` (Knuth's TwoSum)."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
 def _two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     """``a * b = p + e`` exactly (Dekker's product; finite inputs below 2**996)."""
     split = 134217729.0  # 2**27 + 1
@@ -72,37 +78,105 @@ def _two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
-def _exp_neg_prod(xp: Any, gamma: float, a: Any) -> Any:
-    """``exp(-gamma * a)`` for ``a >= 0``, the rounding of the product carried (Dekker's product).
+_ATANH_TERMS = 19  # u <= 1/3: u**38 / 39 < 2**-60
 
-    ``gamma * a`` rounded is off by up to half an ulp of a number as large as ~745, which ``exp``
-    would turn into ~700 ulp; the error term ``d`` of ``gamma * a = p + d`` is applied as
-    ``exp(-p) (1 - d)``. Arguments beyond 2**500 (where the product splits would overflow) give
-    the plain ``exp(-gamma a)``.
+
+def _log1p_dd(xp: Any, t: Any, t_lo: Any) -> tuple[Any, Any]:
+    r"""``log1p(t + t_lo) = hi + lo`` for ``0 <= t <= 1``, to ~0.05 ulp (``log1p``: 0.52).
+
+    :math:`\operatorname{log1p}(t) = 2\operatorname{atanh}(u) = 2u + 2u\,c(u^2)`,
+    :math:`u = t / (2 + t) \le 1/3`, with ``u`` carried as a quotient and its remainder and the
+    small series ``c = u^2/3 + u^4/5 + ...`` in plain double (its error is scaled by ``c < 0.04``).
     """
-    ok = a < 2.0**500
-    p, d = _two_prod(xp, xp.where(ok, a, 0.0), gamma)
-    e = xp.exp(-p)
-    return xp.where(ok, e - e * d, xp.exp(-(gamma * a)))
+    d = 2.0 + t
+    d_lo = ((2.0 - d) + t) + t_lo
+    u = t / d
+    ud, ud_lo = _two_prod(xp, u, d)
+    u_lo = (((t - ud) - ud_lo) + t_lo - u * d_lo) / d
+    u2 = u * u
+    c = xp.zeros_like(u)
+    for k in range(_ATANH_TERMS, 0, -1):
+        c = u2 * (1.0 / (2 * k + 1) + c)
+    return 2.0 * u, 2.0 * (u * c + u_lo * (1.0 + c))
 
 
-def _sigmoid_pow(xp: Any, gamma: float, x: Any) -> tuple[Any, Any]:
-    r"""``(sigma(-x) ** gamma, sigma(x) ** gamma)``, i.e. ``(1 - p)^gamma`` and ``p^gamma``.
+class _SigmoidDD(NamedTuple):
+    """Sigmoid pieces of a logit to ~0.5 ulp each (:func:`_sigmoid_dd`)."""
 
-    With ``t = exp(-|x|)``: :math:`\sigma(|x|)^\gamma = (1 + t)^{-\gamma}`, ``1 + t`` carried as an
-    exact sum, and :math:`\sigma(-|x|)^\gamma = e^{-\gamma |x|} (1 + t)^{-\gamma}` with the
-    exponent's product carried: no ``exp(gamma * log(...))`` amplification.
+    sp_pos: Any  # softplus(x) = -log(1 - p)
+    sp_neg: Any  # softplus(-x) = -log p
+    sig_pos: Any  # sigma(x) = p
+    sig_neg: Any  # sigma(-x) = 1 - p
+    f_pos: Any  # (1 - p)^gamma
+    f_neg: Any  # p^gamma
+
+
+def _sigmoid_dd(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
+    r"""The sigmoid pieces a focal term needs, each rounded once from a double-double value.
+
+    With ``t = exp(-|x|)`` from :func:`exp_dd` and ``h = 1 + t`` carried exactly:
+    :math:`\sigma(|x|) = 1/h`, :math:`\sigma(-|x|) = t/h` (quotients with their remainders),
+    :math:`\operatorname{softplus}(-|x|) = \operatorname{log1p}(t)`,
+    :math:`\sigma(|x|)^\gamma = h^{-\gamma}` and :math:`\sigma(-|x|)^\gamma =
+    e^{-\gamma|x|} h^{-\gamma}` (the exponent's product carried; never ``exp(gamma log(...))``,
+    which multiplies the rounding of the product by ``|gamma log(...)|``). A focal term is a
+    product of several of these, so each must be good to a fraction of an ulp: with the plain
+    ``sigmoid_parts`` the gradient reached 3.9 ulp.
     """
-    if gamma == 0:
-        one = xp.ones_like(x)
-        return one, one
     ax = xp.abs(x)
-    t = xp.exp(-ax)
+    t, t_lo = exp_dd(xp, -ax)
     h = 1.0 + t
-    big = _pow_dd(xp, -gamma, h, t - (h - 1.0))
-    small = _exp_neg_prod(xp, gamma, ax) * big
+    h_lo = (t - (h - 1.0)) + t_lo
+    r = 1.0 / h
+    rh, rh_lo = _two_prod(xp, r, h)
+    r_lo = r * (((1.0 - rh) - rh_lo) - r * h_lo)
+    big = r + r_lo  # 1 / (h + h_lo)
+    st, st_lo = _two_prod(xp, t, r)
+    small = st + (st_lo + t * r_lo + t_lo * r)  # t / (h + h_lo)
+    l1, l1_lo = _log1p_dd(xp, t, t_lo)
+    if gamma == 0:
+        f_big = f_small = xp.ones_like(x)
+    else:
+        f_big = _pow_dd(xp, gamma, r, r_lo)
+        f_small = _pow_dd(xp, gamma, st, st_lo + t * r_lo + t_lo * r)
+        # Where t/h is (nearly) subnormal its relative accuracy is gone, but its power with
+        # gamma < 1 need not be: there e^(-gamma |x|) h^-gamma, the product carried.
+        far = ax > 690.0
+        if bool(xp.any(far)):
+            ok = ax < 2.0**500
+            a_s = xp.where(ok, ax, 0.0)
+            p, d = _two_prod(xp, a_s, gamma)
+            e, e_lo = exp_dd(xp, -p)
+            e = xp.where(ok, e + (e_lo - e * d), xp.exp(-(gamma * ax)))
+            f_small = xp.where(far, e * f_big, f_small)
     pos = x >= 0
-    return xp.where(pos, small, big), xp.where(pos, big, small)
+    sp_big = ax + l1
+    sp_big = xp.where(xp.isinf(x), ax, sp_big + (_two_sum_err(ax, l1, sp_big) + l1_lo))
+    l1 = l1 + l1_lo
+    return _SigmoidDD(
+        xp.where(pos, sp_big, l1),
+        xp.where(pos, l1, sp_big),
+        xp.where(pos, big, small),
+        xp.where(pos, small, big),
+        xp.where(pos, f_small, f_big),
+        xp.where(pos, f_big, f_small),
+    )
+
+
+def _sigmoid_plain(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
+    """The pieces of :func:`_sigmoid_dd` from :func:`sigmoid_parts` (a few ulp each)."""
+    sp_pos, sp_neg, sig_pos, sig_neg = sigmoid_parts(xp, x)
+    f_pos, f_neg = _pow_dd(xp, gamma, sig_neg), _pow_dd(xp, gamma, sig_pos)
+    if gamma != 0:
+        # Beyond |x| = 690, sigma(-|x|) loses its relative accuracy (and underflows past 745)
+        # while its power with a small gamma may not: e^(-gamma |x|) there.
+        ax = xp.abs(x)
+        far = ax > 690.0
+        if bool(xp.any(far)):
+            tail = xp.exp(-(gamma * ax))
+            f_pos = xp.where(far & (x > 0), tail, f_pos)
+            f_neg = xp.where(far & (x < 0), tail, f_neg)
+    return _SigmoidDD(sp_pos, sp_neg, sig_pos, sig_neg, f_pos, f_neg)
 
 
 def _ratio_at_one(xp: Any, nll: Any, one_minus_p: Any) -> Any:
@@ -138,18 +212,21 @@ def _binary_focal_core(
     from_logits: bool,
     need_grad: bool,
     ny: Any = None,
+    exact: bool = True,
 ) -> tuple[Any, Any]:
     r"""Element-wise :math:`a\,y (1-p)^\gamma (-\log p) + b\,(1-y)\,p^\gamma (-\log(1-p))`.
 
     ``ny`` is ``1 - y`` when the caller has it without cancellation (smoothed labels).
+    ``exact``: the result keeps the compute precision (float64 inputs), so the sigmoid pieces
+    are taken from double-double values; otherwise the plain ones are ample.
     """
     ny = 1.0 - y if ny is None else ny
     a_pos = y if alpha is None else alpha * y
     a_neg = ny if alpha is None else (1.0 - alpha) * ny
     if from_logits:
-        sp_pos, sp_neg, sig_pos, sig_neg = sigmoid_parts(xp, x)
         # -log p = softplus(-x), -log(1 - p) = softplus(x); (1 - p)^g = sigma(-x)^g.
-        f_pos, f_neg = _sigmoid_pow(xp, gamma, x)
+        sig = _sigmoid_dd if exact else _sigmoid_plain
+        sp_pos, sp_neg, sig_pos, sig_neg, f_pos, f_neg = sig(xp, gamma, x)
         loss = mul0(xp, a_pos, mul0(xp, f_pos, sp_neg)) + mul0(xp, a_neg, mul0(xp, f_neg, sp_pos))
         grad = None
         if need_grad:
@@ -201,7 +278,8 @@ def _binary_focal(
     a_val = None if a is None else float(a)
     with np.errstate(all="ignore"):
         y, ny = smooth_binary_pair(ew.y, ls)
-        loss, grad = _binary_focal_core(ew.xp, y, ew.x, g, a_val, from_logits, need_grad, ny)
+        exact = ew.x.dtype == ew.dtype
+        loss, grad = _binary_focal_core(ew.xp, y, ew.x, g, a_val, from_logits, need_grad, ny, exact)
         loss, grad, ax = mean_over_axis(fn, ew.xp, loss, grad, axis, exact=ew.x.dtype == ew.dtype)
     return reduce_loss(
         fn,
@@ -264,18 +342,26 @@ def _categorical_focal(
             # exp(g log q), which multiplies the error by |g log q|).
             if exact:
                 s_hi, s_lo, e_hi, e_lo = normaliser_dd(xp, xl, sh)
-            else:
-                s_hi, s_lo, e_hi, e_lo = sh.s, 0.0 * sh.s, sh.e, 0.0 * sh.e
-            z = 1.0 + s_hi
-            z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
-            t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
-            t_lo = xp.where(sh.is_arg, s_lo, 0.0)
-            q = t / z
-            qz, qz_lo = _two_prod(xp, q, z)
-            q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
-            q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
-            f = _pow_dd(xp, g, q, q_lo)
-            nll = xp.where(sh.is_arg, xp.log1p(s_hi) + s_lo / z, nll)
+                z = 1.0 + s_hi
+                z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
+                t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
+                t_lo = xp.where(sh.is_arg, s_lo, 0.0)
+                q = t / z
+                qz, qz_lo = _two_prod(xp, q, z)
+                q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
+                q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
+                f = _pow_dd(xp, g, q, q_lo)
+                small_s = s_hi <= 1.0
+                l1, l1_lo = _log1p_dd(
+                    xp, xp.where(small_s, s_hi, 0.0), xp.where(small_s, s_lo, 0.0)
+                )
+                l1 = xp.where(small_s, l1 + l1_lo, xp.log1p(s_hi) + s_lo / z)
+                nll = xp.where(sh.is_arg, l1, nll)
+            else:  # float16/float32 inputs: float64 is ~2**29 times finer than needed
+                e_hi, e_lo = sh.e, 0.0
+                t = xp.where(sh.is_arg, sh.s, 1.0 + (sh.s - sh.e))
+                t_lo = 0.0
+                f = _pow_dd(xp, g, t / (1.0 + sh.s))
             loss = accurate_sum(xp, mul0(xp, a, mul0(xp, f, nll)), -1, exact=exact)
             grad = None
             if need_grad:
@@ -283,9 +369,12 @@ def _categorical_focal(
                 # the gradient of sum_c a_c h_c (-log p_c) at fixed h, reusing softmax_grad.
                 h = f
                 if g != 0:
-                    p = sh.softmax(xp)
-                    ratio = xp.where(t == 0, 1.0, nll * (1.0 + sh.s) / t)
-                    h = f * (1.0 + g * mul0(xp, p, ratio))
+                    # p_c nll_c / (1 - p_c) = e_c nll_c / T_c: the normaliser cancels (e = 1 at
+                    # the maximum); its limit at p_c = 1 (T_c = 0) is 1.
+                    e_c = xp.where(sh.is_arg, 1.0, e_hi + e_lo)
+                    t_safe = xp.where(t == 0, 1.0, t)
+                    pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
+                    h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
                 b = mul0(xp, a, h)
                 grad = softmax_grad(xp, sh, b)
                 if exact:
