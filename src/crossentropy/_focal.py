@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._binary import mean_over_axis, mul0, prepare_elementwise, smooth_binary_pair
-from ._categorical import _check_preds_values, _move_last, softmax_grad
+from ._categorical import _check_preds_values, _move_last, softmax_grad, softmax_grad_dd
 from ._namespace import array_namespace, astype, compute_dtype
-from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts
+from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts, two_prod
 from ._reduction import LossResult, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum
@@ -65,19 +65,6 @@ def _two_sum_err(a: Any, b: Any, s: Any) -> Any:
     return (a - (s - bb)) + (b - bb)
 
 
-def _two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
-    """``a * b = p + e`` exactly (Dekker's product; finite inputs below 2**996)."""
-    split = 134217729.0  # 2**27 + 1
-    p = a * b
-    a_c = split * a
-    a_hi = a_c - (a_c - a)
-    a_lo = a - a_hi
-    b_c = split * b
-    b_hi = b_c - (b_c - b)
-    b_lo = b - b_hi
-    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
 _ATANH_TERMS = 19  # u <= 1/3: u**38 / 39 < 2**-60
 
 
@@ -91,7 +78,7 @@ def _log1p_dd(xp: Any, t: Any, t_lo: Any) -> tuple[Any, Any]:
     d = 2.0 + t
     d_lo = ((2.0 - d) + t) + t_lo
     u = t / d
-    ud, ud_lo = _two_prod(xp, u, d)
+    ud, ud_lo = two_prod(xp, u, d)
     u_lo = (((t - ud) - ud_lo) + t_lo - u * d_lo) / d
     u2 = u * u
     c = xp.zeros_like(u)
@@ -128,10 +115,10 @@ def _sigmoid_dd(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
     h = 1.0 + t
     h_lo = (t - (h - 1.0)) + t_lo
     r = 1.0 / h
-    rh, rh_lo = _two_prod(xp, r, h)
+    rh, rh_lo = two_prod(xp, r, h)
     r_lo = r * (((1.0 - rh) - rh_lo) - r * h_lo)
     big = r + r_lo  # 1 / (h + h_lo)
-    st, st_lo = _two_prod(xp, t, r)
+    st, st_lo = two_prod(xp, t, r)
     small = st + (st_lo + t * r_lo + t_lo * r)  # t / (h + h_lo)
     l1, l1_lo = _log1p_dd(xp, t, t_lo)
     if gamma == 0:
@@ -145,7 +132,7 @@ def _sigmoid_dd(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
         if bool(xp.any(far)):
             ok = ax < 2.0**500
             a_s = xp.where(ok, ax, 0.0)
-            p, d = _two_prod(xp, a_s, gamma)
+            p, d = two_prod(xp, a_s, gamma)
             e, e_lo = exp_dd(xp, -p)
             e = xp.where(ok, e + (e_lo - e * d), xp.exp(-(gamma * ax)))
             f_small = xp.where(far, e * f_big, f_small)
@@ -347,7 +334,7 @@ def _categorical_focal(
                 t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
                 t_lo = xp.where(sh.is_arg, s_lo, 0.0)
                 q = t / z
-                qz, qz_lo = _two_prod(xp, q, z)
+                qz, qz_lo = two_prod(xp, q, z)
                 q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
                 q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
                 f = _pow_dd(xp, g, q, q_lo)
@@ -376,20 +363,12 @@ def _categorical_focal(
                     pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
                     h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
                 b = mul0(xp, a, h)
-                grad = softmax_grad(xp, sh, b)
                 if exact:
-                    # softmax_grad's B p - b again, from the double-double e, S and q: the
-                    # entries are ~S^(g+1) too. Elsewhere B p_j - b_j; at the maximum
-                    # b_rest p - b (1 - p), without cancellation.
-                    b_tot = xp.sum(b, axis=-1, keepdims=True)
-                    b_rest = xp.sum(xp.where(sh.is_arg, 0.0, b), axis=-1, keepdims=True)
-                    p_hi = e_hi / z
-                    pz, pz_lo = _two_prod(xp, p_hi, z)
-                    p_lo = ((e_hi - pz) - pz_lo + e_lo - p_hi * z_lo) / z
-                    p_lo = xp.where(xp.isfinite(p_lo), p_lo, 0.0)
-                    g_other = (b_tot * p_hi - b) + b_tot * p_lo
-                    g_arg = (b_rest / z) * (1.0 - z_lo / z) - (mul0(xp, b, q) + mul0(xp, b, q_lo))
-                    grad = xp.where(sh.is_arg, g_arg, g_other)
+                    # The entries are ~S^(g+1) at a confident maximum and cancel for soft labels:
+                    # the double-double gradient, from the pieces already computed.
+                    grad = softmax_grad_dd(xp, xl, sh, b, parts=(s_hi, s_lo, e_hi, e_lo))
+                else:
+                    grad = softmax_grad(xp, sh, b)
         else:
             omp, omp_lo = _one_minus(xp, xl)
             f = _pow_dd(xp, g, omp, omp_lo)

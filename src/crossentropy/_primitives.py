@@ -118,6 +118,19 @@ def _subnormal_rows(xp: Any, diff: Any, low: Any, is_arg: Any, e: Any, s: Any) -
     )
 
 
+def two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """``a * b = p + e`` exactly (Dekker's product; finite inputs below 2**996)."""
+    split = 134217729.0  # 2**27 + 1
+    p = a * b
+    a_c = split * a
+    a_hi = a_c - (a_c - a)
+    a_lo = a - a_hi
+    b_c = split * b
+    b_hi = b_c - (b_c - b)
+    b_lo = b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
 _LN2_HI = 6.93147180369123816490e-01  # 32 significant bits: k * _LN2_HI is exact for |k| < 2**21
 _LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
 _INV_LN2 = 1.4426950408889634
