@@ -342,6 +342,12 @@ def _elementwise(dt: str, rng: Stream) -> list[Case]:
     add(
         "weighted_xent/pw0.3/hard", "weighted_cross_entropy_with_logits", (y, x, np.asarray(0.3, d))
     )
+    # A large weight on terms that are subnormal before weighting (float64 logits beyond 708).
+    add(
+        "weighted_xent/pw100/hard",
+        "weighted_cross_entropy_with_logits",
+        (y, x, np.asarray(100.0, d)),
+    )
     y, p = _grid(np.concatenate([hard, soft]), ps)
     add(
         "bce_probs/ls0.1",
