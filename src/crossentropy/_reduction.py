@@ -98,7 +98,8 @@ def reduce_loss(
             if grad_axis is not None and grad_axis != g.ndim - 1:
                 g = xp.moveaxis(g, -1, grad_axis)
             g = astype(xp, g, out_dtype)
-    return LossResult(to_output(xp, value, out_dtype), g)
+        out = to_output(xp, value, out_dtype)  # may overflow to inf in a narrow dtype: intended
+    return LossResult(out, g)
 
 
 def _size(x: Any) -> int:

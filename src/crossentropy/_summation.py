@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["accurate_sum"]
+__all__ = ["accurate_sum", "dd_sum"]
 
 
 def accurate_sum(xp: Any, x: Any, axis: int | None = None, *, exact: bool = True) -> Any:
@@ -21,6 +21,16 @@ def accurate_sum(xp: Any, x: Any, axis: int | None = None, *, exact: bool = True
     """
     if not exact:
         return xp.sum(x, axis=axis)
+    hi, lo = dd_sum(xp, x, axis)
+    return hi if lo is None else hi + lo
+
+
+def dd_sum(xp: Any, x: Any, axis: int | None = None) -> tuple[Any, Any]:
+    """Pairwise double-double sum of ``x`` along ``axis``: ``(hi, lo)``, ``lo`` None for one term.
+
+    ``hi + lo`` is the sum to about ``n * 2**-106`` relative for non-negative terms; ``hi`` alone
+    is the plain pairwise sum.
+    """
     if axis is None:
         x = xp.reshape(x, (-1,))
         axis = 0
@@ -50,6 +60,5 @@ def accurate_sum(xp: Any, x: Any, axis: int | None = None, *, exact: bool = True
         lo = err if lo is None else lo[..., 0::2] + lo[..., 1::2] + err
         hi = s
     if hi.shape[-1] == 0:
-        return xp.sum(hi, axis=-1)
-    out = hi[..., 0]
-    return out if lo is None else out + lo[..., 0]
+        return xp.sum(hi, axis=-1), None
+    return hi[..., 0], (None if lo is None else lo[..., 0])
