@@ -17,9 +17,6 @@ import crossentropy as ce
 
 DATA = json.loads((Path(__file__).parent / "reference" / "reference.json").read_text())
 BOUND = {"float64": 4, "float32": 2}
-# Focal losses in float64 amplify the rounding of gamma * log(1 - p) through exp; the accuracy
-# work (tests/accuracy) brings them to the 4-ulp bound. Until then this test holds them at 32.
-FOCAL_F64_BOUND = 32
 
 
 def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,8 +63,6 @@ def test_matches_mpmath(case: dict[str, Any], dtype: str) -> None:
     dist = ulp_distance(got, expected)
     worst = int(np.argmax(dist))
     bound = BOUND[dtype]
-    if "focal" in case["fn"] and dtype == "float64":
-        bound = FOCAL_F64_BOUND
     assert dist.max() <= bound, (
         f"{dist.max():.0f} ulp at {worst}: got {got[worst]!r}, exact {expected[worst]!r}"
     )

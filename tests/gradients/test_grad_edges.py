@@ -221,14 +221,6 @@ def test_categorical_focal_logits_gradient_matches_mpmath(
     assert _max_ulp(g32, ref, np.float32) <= ULP_BOUND[np.float32]
 
 
-FOCAL_TAIL_REASON = (
-    "core accuracy: the focal factor exp(gamma * log(1 - p)) carries an error of about "
-    "gamma * |log(1 - p)| ulps in float64 when the prediction is confident (the loss value too): "
-    "17-73 ulp at these points"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=FOCAL_TAIL_REASON)
 @pytest.mark.parametrize("gamma", [2.0, 3.7])
 def test_categorical_focal_confident_tail_float64(gamma: float) -> None:
     row, a = [31.3, 2.2, -5.1], [1.0, 0.0, 0.0]
@@ -237,7 +229,6 @@ def test_categorical_focal_confident_tail_float64(gamma: float) -> None:
     assert _max_ulp(g, ref, np.float64) <= 4.0
 
 
-@pytest.mark.xfail(strict=True, reason=FOCAL_TAIL_REASON)
 @pytest.mark.parametrize("gamma", [2.0, 3.7])
 def test_binary_focal_confident_tail_float64(gamma: float) -> None:
     ref = mp_grad(lambda v: binary_focal_logits(1.0, v[0], gamma), [23.7])
@@ -245,7 +236,6 @@ def test_binary_focal_confident_tail_float64(gamma: float) -> None:
     assert _max_ulp(g, ref, np.float64) <= 4.0
 
 
-@pytest.mark.xfail(strict=True, reason=FOCAL_TAIL_REASON)
 @pytest.mark.parametrize("gamma", [2.0, 3.7])
 def test_binary_focal_probability_confident_tail_float64(gamma: float) -> None:
     p = 3.3e-9

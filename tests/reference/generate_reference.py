@@ -22,7 +22,7 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 80
+DPS = 80  # digits; set only inside build(), never globally (other tests share mpmath)
 INF = float("inf")
 
 
@@ -191,6 +191,11 @@ def case(fn: str, args: list[Any], kwargs: dict[str, Any], compute: Any) -> dict
 
 
 def build() -> list[dict[str, Any]]:
+    with mp.workdps(DPS):
+        return _build()
+
+
+def _build() -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
     # Sparse and one-hot softmax cross-entropy, row by row.
     for row, k in ROWS:
@@ -283,7 +288,7 @@ def build() -> list[dict[str, Any]]:
 def main() -> None:
     cases = build()
     meta = {"generator": "tests/reference/generate_reference.py", "mpmath": mp.__version__,
-            "dps": mp.mp.dps}  # fmt: skip
+            "dps": DPS}  # fmt: skip
     path = Path(__file__).with_name("reference.json")
     path.write_text(json.dumps({"meta": meta, "cases": cases}, indent=1) + "\n")
     print(f"wrote {len(cases)} cases to {path}")
