@@ -17,6 +17,8 @@ only float64 needs the allowance). Hard labels have ``kappa = 1``: one term is 0
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -64,9 +66,54 @@ def _allowed(lc: Loaded, kappa: np.ndarray | None, n: int) -> np.ndarray:
     return b * np.maximum(np.asarray(kappa, np.float64), 1.0)
 
 
+@pytest.fixture(params=["reference", "fast"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Run each case on the reference path, then on the fused kernels (the fast path).
+
+    The fast path is forced for every size (it normally starts at 2048 elements) and the kernels
+    that ran are recorded: a case without a kernel is skipped on that path, visibly, rather than
+    passing on the reference code a second time.
+    """
+    from crossentropy import _kernels
+
+    calls: list[str] = []
+    if request.param == "reference":
+        monkeypatch.setenv("CROSSENTROPY_FAST", "0")
+        return calls
+    monkeypatch.setenv("CROSSENTROPY_FAST", "1")
+    if not _kernels.fast_path_available():
+        pytest.skip("the fast path is not available (numba is not installed)")
+    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
+    run_rows = _kernels.run_rows
+
+    def spy(kernel: Any, *args: Any) -> Any:
+        calls.append(getattr(kernel, "__name__", str(kernel)))
+        return run_rows(kernel, *args)
+
+    monkeypatch.setattr(_kernels, "run_rows", spy)
+    calls.append("fast")
+    return calls
+
+
+# Known failures of the fused kernels, reported to their owner; strict, so a fix is noticed.
+FAST_PATH_KNOWN = {
+    name: "sigmoid kernel: pos_weight times a subnormal e^-x (x > 708) loses the tail "
+    "(pos_weight=100, x=745: 0 instead of 2.8e-322); the reference path weights e^(600 - x)"
+    for name in (
+        "float64/weighted_xent/pw7/hard",
+        "float64/weighted_xent/pw100/hard",
+        "float64/sigmoid_xent/pw_vec",
+    )
+}
+
+
 @pytest.mark.parametrize("lc", CASES, ids=[lc.case.name for lc in CASES])
-def test_within_bound(lc: Loaded) -> None:
+def test_within_bound(lc: Loaded, path: list[str], request: pytest.FixtureRequest) -> None:
+    if path and lc.case.name in FAST_PATH_KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=FAST_PATH_KNOWN[lc.case.name]))
     value, grad = call_library(lc.case, ce)
+    if path and len(path) == 1:
+        pytest.skip("no fused kernel for this case: the reference path computed it")
     problems = []
     ev = ulp_error(value, *lc.value, lc.case.dtype)
     v_allowed = _allowed(lc, _lse_kappa(lc), ev.size)
