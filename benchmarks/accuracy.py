@@ -2,7 +2,7 @@
 
 Run from the repository root (the frameworks are optional; each one missing is skipped)::
 
-    PYTHONPATH=src python benchmarks/accuracy.py [--out docs/accuracy-table.md] [--no-mean]
+    PYTHONPATH=src python benchmarks/accuracy.py [--out FILE] [--no-mean] [--only LIB]
 
 For every loss (and primitive) of the suite in ``tests/accuracy`` and every dtype it reports, per
 library, the largest error in ULP of the output dtype, the 99th percentile and the number of NaN
@@ -18,6 +18,8 @@ equivalent of that case (an option it lacks, or a different formula, e.g. Keras'
 soft labels). Gradients come from each framework's autodiff; SciPy has none, so its column uses
 the textbook ``softmax - onehot`` and ``sigma(x) - y`` written with ``scipy.special``.
 
+crossentropy appears twice: its reference path (``CROSSENTROPY_FAST=0``) and, where numba is
+installed, its fused kernels forced for every input size (cases no kernel covers are "-").
 Finally it measures the issue's reduction figure: the mean of 1e8 float32 sigmoid
 cross-entropies against the correctly rounded float32 result (skip with ``--no-mean``).
 """
@@ -408,11 +410,56 @@ def scipy_adapter() -> Callable[[Loaded], Result]:
     return run
 
 
-def library_adapter() -> Callable[[Loaded], Result]:
+def library_adapter(fast: bool) -> Callable[[Loaded], Result]:
+    """crossentropy's reference path, or its fused kernels forced for every size.
+
+    On the fast path a case no kernel computed is "-" (the reference code ran instead).
+    """
+    from crossentropy import _kernels
+
+    if fast and not _kernels.fast_path_available():
+        raise ImportError("the fast path is not available (numba)")
+
     def run(lc: Loaded) -> Result:
-        return call_library(lc.case, ce)
+        if not fast:
+            with _fast_env("0"):
+                return call_library(lc.case, ce)
+        calls: list[Any] = []
+        run_rows, min_size = _kernels.run_rows, _kernels.MIN_SIZE
+
+        def spy(kernel: Any, *args: Any) -> Any:
+            calls.append(kernel)
+            return run_rows(kernel, *args)
+
+        _kernels.run_rows, _kernels.MIN_SIZE = spy, 0  # type: ignore[assignment]
+        try:
+            with _fast_env("1"):
+                out = call_library(lc.case, ce)
+        finally:
+            _kernels.run_rows, _kernels.MIN_SIZE = run_rows, min_size  # type: ignore[assignment]
+        if not calls:
+            raise NotApplicable
+        return out
 
     return run
+
+
+class _fast_env:
+    """Set CROSSENTROPY_FAST for the duration of a block."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.old: str | None = None
+
+    def __enter__(self) -> None:
+        self.old = os.environ.get("CROSSENTROPY_FAST")
+        os.environ["CROSSENTROPY_FAST"] = self.value
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is None:
+            os.environ.pop("CROSSENTROPY_FAST", None)
+        else:
+            os.environ["CROSSENTROPY_FAST"] = self.old
 
 
 PRIMS = ("log_softmax", "softmax", "logsumexp", "sigmoid", "softplus", "log_sigmoid")
@@ -560,7 +607,8 @@ def bounds_table(dtypes: tuple[str, ...]) -> str:
     for dt in dtypes:
         for lc in load(dt):
             c = lc.case
-            v, g = call_library(c, ce)
+            with _fast_env("0"):
+                v, g = call_library(c, ce)
             key = (dt, c.fn + (" (soft labels)" if c.soft else ""))
             r = rows[key]
             ev = ulp_error(v, *lc.value, dt)
@@ -697,7 +745,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     dtypes = tuple(args.dtype or DTYPES)
     factories: dict[str, Callable[[], Callable[[Loaded], Result]]] = {
-        "crossentropy": library_adapter,
+        "crossentropy": lambda: library_adapter(fast=False),
+        "crossentropy fast path": lambda: library_adapter(fast=True),
         "PyTorch": torch_adapter,
         "TensorFlow": lambda: tf_adapter(keras3=False),
         "Keras 3": lambda: tf_adapter(keras3=True),
@@ -724,7 +773,8 @@ def main(argv: list[str] | None = None) -> None:
     parts = [
         "### Versions\n",
         versions(),
-        "\n### crossentropy against its bounds (max ULP; kappa: see docs/accuracy.md)\n",
+        "\n### crossentropy (reference path) against its bounds "
+        "(max ULP; kappa: see docs/accuracy.md)\n",
         bounds_table(dtypes),
         "\n### Summary: worst finite error (ULP) / wrong 0, inf or finite / NaN\n",
         "Well-conditioned entries (every value but logsumexp near 0; gradient entries that are "
