@@ -169,11 +169,6 @@ def smooth_binary_pair(y: Any, label_smoothing: float) -> tuple[Any, Any]:
     return y * keep + half, (1.0 - y) * keep + half
 
 
-def smooth_binary(y: Any, label_smoothing: float) -> Any:
-    """Keras's binary label smoothing, toward 0.5: :math:`y (1 - s) + s / 2`."""
-    return y if label_smoothing == 0 else y * (1.0 - label_smoothing) + 0.5 * label_smoothing
-
-
 def _binary(
     fn: str,
     y_true: Any,
