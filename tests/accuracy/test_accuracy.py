@@ -96,21 +96,10 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> lis
 
 
 # Known failures of the fused kernels, reported to their owner; strict, so a fix is noticed.
-FAST_PATH_KNOWN = {
-    name: "sigmoid kernel: pos_weight times a subnormal e^-x (x > 708) loses the tail "
-    "(pos_weight=100, x=745: 0 instead of 2.8e-322); the reference path weights e^(600 - x)"
-    for name in (
-        "float64/weighted_xent/pw7/hard",
-        "float64/weighted_xent/pw100/hard",
-        "float64/sigmoid_xent/pw_vec",
-    )
-}
 
 
 @pytest.mark.parametrize("lc", CASES, ids=[lc.case.name for lc in CASES])
-def test_within_bound(lc: Loaded, path: list[str], request: pytest.FixtureRequest) -> None:
-    if path and lc.case.name in FAST_PATH_KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=FAST_PATH_KNOWN[lc.case.name]))
+def test_within_bound(lc: Loaded, path: list[str]) -> None:
     value, grad = call_library(lc.case, ce)
     if path and len(path) == 1:
         pytest.skip("no fused kernel for this case: the reference path computed it")

@@ -102,6 +102,8 @@ _LN2_HI = 6.93147180369123816490e-01  # trailing zeros: n * _LN2_HI is exact for
 _LN2_LO = 1.90821492927058770002e-10
 _SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + _SHIFT - _SHIFT rounds x to an integer
 _SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
+_TAIL_SCALE = 600.0
+_EXP_MINUS_TAIL = 2.6503965530043108e-261  # exp(-600), correctly rounded
 
 
 @njit(**_OPTS)
@@ -783,19 +785,30 @@ def row_sum(row, buf, lob):
 
 @njit(forceinline=True, **_OPTS)
 def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
-    """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`)."""
+    """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`).
+
+    Float64 ``x > 700``: ``softplus(-x) = sigmoid(-x) = e^-x`` is (nearly) subnormal, rounded to
+    an absolute 2**-1075 that a weight ``w z > 1`` would multiply; the weighted term is formed
+    on ``e^(600 - x)`` (``600 - x`` is exact there) and scaled back once, as the reference path
+    does. The same exponential gives ``t``, so it costs no second exp.
+    """
     ax = -abs(xj)
-    t = exp_f64(ax) if exact else exp_f32(ax)
+    far = exact and xj > 700.0
+    e = exp_f64(ax + _TAIL_SCALE if far else ax) if exact else exp_f32(ax)
+    t = e * _EXP_MINUS_TAIL if far else e
     l1p = log1p_unit(t, exact)
     sp_pos = (xj if xj > 0.0 else 0.0) + l1p
     sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
     wz = zj * pwj
     nz = 1.0 - zj
-    lj = (0.0 if wz == 0.0 else wz * sp_neg) + (0.0 if nz == 0.0 else nz * sp_pos)
+    tail = (wz * e) * _EXP_MINUS_TAIL  # w z e^-x when far
+    lpos = tail if far else (0.0 if wz == 0.0 else wz * sp_neg)
+    lj = lpos + (0.0 if nz == 0.0 else nz * sp_pos)
     big = 1.0 / (1.0 + t)
     small = t * big
     pos = xj >= 0.0
-    g = nz * (big if pos else small) - wz * (small if pos else big)
+    gpos = tail if far else wz * (small if pos else big)
+    g = nz * (big if pos else small) - gpos
     gs = wj / gdiv
     return (0.0 if wj == 0.0 else wj * lj), (0.0 if gs == 0.0 else g * gs)
 
