@@ -25,6 +25,8 @@ FLOATS = [np.float32, np.float64]
 MAX_ULP = {np.float32: 2, np.float64: 4}  # from the exact value (the accuracy bounds)
 # Fast path against reference path: each is within MAX_ULP of the exact value, on either side.
 REF_ULP = {np.float32: 2, np.float64: 8}
+# The sparse kernel each dtype takes (float32: one pass over memory).
+SPARSE_KERNEL = {np.float32: "sparse_softmax_f32", np.float64: "sparse_softmax"}
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +100,7 @@ def test_sparse_matches_mpmath(kernel_calls, dtype) -> None:  # type: ignore[no-
         loss_ex, grad_ex = mp_sparse(x[i], int(k[i]))
         assert ulp_diff(value[i], loss_ex, dtype) <= MAX_ULP[dtype]
         assert ulp_diff(g[i], grad_ex, dtype) <= MAX_ULP[dtype]
-    assert "sparse_softmax" in kernel_calls
+    assert SPARSE_KERNEL[dtype] in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -196,7 +198,7 @@ def test_sparse_equals_reference(kernel_calls, monkeypatch, dtype, case) -> None
         assert not np.any(g1[[2, 9]])
     if "sample_weight" in kw:
         assert not np.any(g1[1])
-    assert "sparse_softmax" in kernel_calls
+    assert SPARSE_KERNEL[dtype] in kernel_calls
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -292,6 +294,60 @@ def test_primitives_equal_reference(kernel_calls, monkeypatch, dtype) -> None:  
     assert "softmax_rows" in kernel_calls
 
 
+def test_float32_one_pass_across_blocks(kernel_calls, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The float32 kernel carries the row maximum from block to block (1024 entries each) and
+    rescales the sum when it grows: rows whose maximum moves, ties split across blocks, leading
+    blocks of -inf, and rows the reference path must take (+inf, NaN in a later block)."""
+    rng = np.random.default_rng(11)
+    c = 3000  # three blocks, a ragged tail
+    x = logits(rng, (12, c), np.float32)
+    x[0] = np.linspace(-20, 20, c)  # the maximum grows in every block
+    x[1, 5] = 40.0  # maximum in block 0, tied in block 2 ...
+    x[1, 2500] = 40.0
+    x[2, :1024] = -np.inf  # a block of masked classes first
+    x[3, :2048] = -np.inf  # two of them; the maximum in the last block
+    x[4, 10] = 1e3  # the maximum jumps: the earlier sum is scaled by exp(-9000) = 0
+    x[4, 2900] = 1e4
+    x[5, 1500] = 30.0  # ties in blocks 1 and 2, block 0 below
+    x[5, 2999] = 30.0
+    x[6, 2100] = np.inf  # +inf in a later block: the reference path
+    x[7, 1100] = np.nan  # NaN in a later block (validate=False): the reference path
+    x[8] = -np.inf  # a single finite logit, in the last block
+    x[8, 2600] = 1.0
+    x[9, 2222] = 35.0  # confident, maximum late: loss ~1e-12
+    x[10] *= 30  # wide range: exponentials far below the float32 range
+    k = np.array([2999, 5, 1500, 2500, 2900, 1500, 0, 0, 2600, 2222, 17, 4])
+    w = np.ones(12)
+    w[11] = 0.0  # zero weight: loss 0 and a zero gradient
+    vg = ce.value_and_grad(ce.sparse_softmax_cross_entropy_with_logits)
+    with np.errstate(all="ignore"):
+        v, g = vg(k, x, validate=False, sample_weight=w, reduction="sum")
+        per = ce.sparse_softmax_cross_entropy_with_logits(k, x, validate=False)
+        out = np.full_like(x, 7.0)
+        v2, g2 = vg(k, x, validate=False, sample_weight=w, reduction="sum", out=out)
+        xi = x.copy()  # in place: rows left to the reference path must not be overwritten first
+        v3, g3 = vg(k, xi, validate=False, sample_weight=w, reduction="sum", out=xi)
+        vr, gr = reference(monkeypatch, vg, k, x, validate=False, sample_weight=w, reduction="sum")
+        per_r = reference(
+            monkeypatch, ce.sparse_softmax_cross_entropy_with_logits, k, x, validate=False
+        )
+    assert kernel_calls.count("sparse_softmax_f32") == 4
+    for vo, go, buf in ((v2, g2, out), (v3, g3, xi)):
+        assert go is buf
+        assert np.array_equal(go, g, equal_nan=True)
+        assert np.array_equal(vo, v, equal_nan=True)
+    for i in (0, 1, 2, 3, 4, 5, 8, 9, 10):
+        loss_ex, grad_ex = mp_sparse(x[i], int(k[i]))
+        assert ulp_diff(per[i], loss_ex, np.float32) <= MAX_ULP[np.float32], i
+        assert ulp_diff(g[i], grad_ex, np.float32) <= MAX_ULP[np.float32], i
+    assert ulp_diff(per, per_r, np.float32) <= REF_ULP[np.float32]
+    assert ulp_diff(g, gr, np.float32) <= REF_ULP[np.float32]
+    assert np.isnan(per[7])
+    assert np.all(np.isnan(g[7]))
+    assert not np.any(g[11])
+    assert ulp_diff(v, vr, np.float32) <= REF_ULP[np.float32]
+
+
 # --------------------------------------------------------------------------------------------
 # Edge rows, errors and validation
 
@@ -313,7 +369,7 @@ def test_edge_rows_fall_back_to_reference(kernel_calls, monkeypatch, dtype) -> N
     assert ulp_diff(g1, g2, dtype) <= REF_ULP[dtype]
     assert np.isnan(v1[2])
     assert v1[3] == 0.0
-    assert "sparse_softmax" in kernel_calls
+    assert SPARSE_KERNEL[dtype] in kernel_calls
 
 
 def _messages(monkeypatch, fn, *args, **kwargs):  # type: ignore[no-untyped-def]

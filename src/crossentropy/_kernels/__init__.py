@@ -336,9 +336,9 @@ def sparse_softmax_xent(
     status = np.zeros(n, np.int8)
     with np.errstate(all="ignore"):
         inplace = need_grad and _in_place(target, x)
-        run_rows(
-            mod.sparse_softmax, n, x.size, x, kf, sc, exact, need_grad, inplace, target, nll, status
-        )
+        # float32: one pass over memory (see _numba.sparse_softmax_f32)
+        kernel = mod.sparse_softmax if exact else mod.sparse_softmax_f32
+        run_rows(kernel, n, x.size, x, kf, sc, exact, need_grad, inplace, target, nll, status)
         bad = np.flatnonzero(status)
         if bad.size:
             _sparse_rows_reference(
