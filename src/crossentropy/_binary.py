@@ -10,7 +10,7 @@ import numpy as np
 from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype
 from ._primitives import sigmoid_parts
-from ._reduction import LossResult, reduce_loss
+from ._reduction import SCALE, TINY, LossResult, Tiny, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum
 from ._validation import (
@@ -122,6 +122,29 @@ def _weighted_tail(xp: Any, x: Any, wy: Any, term: Any, g_term: Any) -> tuple[An
     return term, (None if g_term is None else xp.where(far, tail, g_term))
 
 
+def sigmoid_tiny(xp: Any, y: Any, x: Any, pw: Any | None, ny: Any = None) -> Any:
+    r"""Element-wise losses and gradient entries below the normal range (float64), times e^600.
+
+    For :math:`|x| > 700` the term on :math:`e^{-|x|}` (:math:`w y\,e^{-x}` for :math:`x > 0`,
+    :math:`(1 - y)\,e^{x}` for :math:`x < 0`) is (nearly) subnormal; where the other term has no
+    weight (a hard label) it is the whole loss, and the gradient. Returns
+    ``(mask, scaled loss, scaled gradient)``, or None where no element is such.
+    """
+    wy = y if pw is None else y * pw
+    ny = 1.0 - y if ny is None else ny
+    pos = x > 700.0
+    mask = xp.logical_or(xp.logical_and(pos, ny == 0), xp.logical_and(x < -700.0, wy == 0))
+    if not bool(xp.any(mask)):
+        return None
+    es = xp.exp(600.0 - xp.abs(x))  # e^600 e^-|x|; at most e^600
+    loss_s = xp.where(pos, wy * es, ny * es)
+    return mask, loss_s, xp.where(pos, -loss_s, loss_s)
+
+
+def _weight_gain(xp: Any, pw: Any | None) -> float:
+    return 1.0 if pw is None or not pw.ndim or not pw.shape[0] else max(1.0, float(xp.max(pw)))
+
+
 def binary_prob_core(
     xp: Any, y: Any, p: Any, pw: Any | None, need_grad: bool, ny: Any = None
 ) -> tuple[Any, Any]:
@@ -211,20 +234,55 @@ def _binary(
     )
     xp = ew.xp
     y, ny = smooth_binary_pair(ew.y, ls)
+    exact = ew.x.dtype == ew.dtype
     with np.errstate(all="ignore"):
         core = sigmoid_xent_core if from_logits else binary_prob_core
-        loss, grad = core(xp, y, ew.x, ew.pos_weight, need_grad, ny)
-        loss, grad, ax = mean_over_axis(fn, xp, loss, grad, axis, exact=ew.x.dtype == ew.dtype)
-    return reduce_loss(
-        fn,
-        xp,
-        loss,
-        grad,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=ew.dtype,
-        grad_axis=ax,
-    )
+        loss_e, grad = core(xp, y, ew.x, ew.pos_weight, need_grad, ny)
+        loss, grad, ax = mean_over_axis(fn, xp, loss_e, grad, axis, exact=exact)
+        tiny = None
+        if from_logits and exact:  # float64: tiny terms go to the reduction scaled
+            tiny = _mean_tiny(xp, ew, y, ny, loss_e, loss, ax)
+        return reduce_loss(
+            fn,
+            xp,
+            loss,
+            grad,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=ew.dtype,
+            grad_axis=ax,
+            tiny=tiny,
+        )
+
+
+def _mean_tiny(xp: Any, ew: Elementwise, y: Any, ny: Any, loss_e: Any, loss: Any, ax: int) -> Tiny:
+    """:class:`Tiny` for the mean over ``ax`` of element-wise sigmoid cross-entropies."""
+    n = loss_e.shape[ax]
+    cache: list[Any] = []
+
+    def parts() -> Any:
+        if not cache:
+            cache.append(sigmoid_tiny(xp, y, ew.x, ew.pos_weight, ny))
+        return cache[0]
+
+    def loss_parts() -> Any:
+        mask = loss < TINY  # the per-sample means that are (nearly) subnormal
+        got = parts() if bool(xp.any(mask)) else None
+        if got is None:
+            return None
+        scaled = xp.where(got[0], got[1], loss_e * SCALE)  # loss_e * SCALE: below 2**-1000 n
+        return mask, accurate_sum(xp, scaled, ax, exact=True) / n
+
+    def grad_parts() -> Any:
+        got = parts()
+        if got is None:
+            return None
+        mask, gs = got[0], got[2] / n
+        if ax != gs.ndim - 1:
+            mask, gs = xp.moveaxis(mask, ax, -1), xp.moveaxis(gs, ax, -1)
+        return mask, gs
+
+    return Tiny(_weight_gain(xp, ew.pos_weight), loss_parts, grad_parts)
 
 
 def _sigmoid(
@@ -261,17 +319,37 @@ def _sigmoid(
         extra=(sample_weight,),
         names=("labels", "logits"),
     )
+    xp = ew.xp
+    tiny = None
     with np.errstate(all="ignore"):
-        loss, grad = sigmoid_xent_core(ew.xp, ew.y, ew.x, ew.pos_weight, need_grad)
-    return reduce_loss(
-        fn,
-        ew.xp,
-        loss,
-        grad,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=ew.dtype,
-    )
+        loss, grad = sigmoid_xent_core(xp, ew.y, ew.x, ew.pos_weight, need_grad)
+        if ew.x.dtype == ew.dtype:  # float64: tiny terms go to the reduction scaled
+            cache: list[Any] = []
+
+            def parts() -> Any:
+                if not cache:
+                    cache.append(sigmoid_tiny(xp, ew.y, ew.x, ew.pos_weight))
+                return cache[0]
+
+            def loss_parts() -> Any:
+                got = parts()
+                return None if got is None else (got[0], got[1])
+
+            def grad_parts() -> Any:
+                got = parts()
+                return None if got is None else (got[0], got[2])
+
+            tiny = Tiny(_weight_gain(xp, ew.pos_weight), loss_parts, grad_parts)
+        return reduce_loss(
+            fn,
+            xp,
+            loss,
+            grad,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=ew.dtype,
+            tiny=tiny,
+        )
 
 
 def binary_crossentropy(

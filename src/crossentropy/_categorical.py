@@ -14,8 +14,8 @@ import numpy as np
 
 from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype, is_numpy
-from ._primitives import Shifted, normaliser_dd, shift_exp, two_prod
-from ._reduction import LossResult, reduce_loss
+from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp, two_prod
+from ._reduction import TINY, LossResult, Tiny, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum, dd_sum
 from ._validation import (
@@ -104,6 +104,72 @@ def softmax_grad_dd(xp: Any, x: Any, sh: Shifted, a: Any, parts: Any = None) -> 
     g_max = (r1 - r2) + ((r1_lo - r2_lo) + a_rest * pm_lo - a_max * q_lo)
     g = xp.where(sh.is_arg, g_max, g)
     return xp.where(xp.isfinite(g), g, softmax_grad(xp, sh, a))
+
+
+def softmax_tiny(xp: Any, x: Any, a: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    r"""Losses and gradient entries of float64 rows that are (nearly) subnormal, times e^600.
+
+    ``x``: logits, class axis last; ``a``: the dense targets (class weights included). The loss
+    :math:`\sum_c a_c (m - x_c) + A \operatorname{log1p}(S)` is tiny where its first sum is 0 and
+    :math:`S < 2^{-1000}`: there it is :math:`A S`, and :math:`e^{600} S` comes from the scaled
+    exponentials :math:`e^{600 + x_j - m}`. A gradient entry :math:`A p_j - a_j` is tiny where
+    :math:`a_j = 0` and :math:`x_j - m < -700` (:math:`A e^{x_j - m} / (1 + S)`), and at the
+    maximum where :math:`S` is tiny and only the maximum has target mass (:math:`-A S`).
+    Returns ``((loss mask, scaled loss), (gradient mask, scaled gradient))``.
+    """
+    diff, is_arg, es, ss = scaled_exps(xp, x)
+    s = ss * _EXP_MINUS_SCALE
+    total = xp.sum(a, axis=-1, keepdims=True)
+    a_rest = xp.sum(xp.where(is_arg, 0.0, a), axis=-1, keepdims=True)
+    tiny_s = s < TINY
+    nll_part = xp.sum(_mul0(xp, a, -diff), axis=-1, keepdims=True)  # 0 or far above TINY
+    loss_mask = xp.logical_and(tiny_s, nll_part == 0)[..., 0]
+    loss_s = (total * ss)[..., 0]  # A log1p(S) = A S to within S**2 / 2
+    denom = 1.0 + s
+    grad_s = xp.where(is_arg, -(total * ss) / denom, total * es / denom)
+    grad_mask = xp.where(
+        is_arg,
+        xp.logical_and(tiny_s, a_rest == 0),
+        xp.logical_and(a == 0, diff < -700.0),
+    )
+    return (loss_mask, loss_s), (grad_mask, grad_s)
+
+
+_EXP_MINUS_SCALE = 2.6503965530043108e-261  # exp(-600), correctly rounded
+
+
+def softmax_tiny_parts(xp: Any, x: Any, loss: Any, targets: Any, gain: float) -> Tiny:
+    """:class:`Tiny` for a softmax loss on float64 logits ``x`` (class axis last).
+
+    ``targets()`` gives the dense targets; nothing is computed unless :func:`reduce_loss` asks,
+    and then once for the loss and the gradient together.
+    """
+    cache: list[Any] = []
+
+    def parts() -> Any:
+        if not cache:
+            cache.append(softmax_tiny(xp, x, targets()))
+        return cache[0]
+
+    def loss_parts() -> Any:
+        if not bool(xp.any(loss < TINY)):  # a tiny loss is below TINY, rounded
+            return None
+        return parts()[0]
+
+    def grad_parts() -> Any:
+        m = xp.max(x, axis=-1, keepdims=True)
+        if not bool(xp.any(xp.logical_and(x < m - 690.0, x > m - 1500.0))):
+            return None  # no exponential in the range that a finite weight can lift
+        return parts()[1]
+
+    return Tiny(gain, loss_parts, grad_parts)
+
+
+def _cw_gain(xp: Any, cw: Any | None) -> float:
+    """The largest class weight, at least 1: the most a target mass can multiply a term."""
+    if cw is None or not cw.shape[0]:
+        return 1.0
+    return max(1.0, float(xp.max(cw)))
 
 
 def _is_soft(xp: Any, a: Any) -> bool:
@@ -273,21 +339,25 @@ def _categorical(
         a = a * (1.0 - ls) + ls / c
     if cw is not None:
         a = a * cw
+    tiny = None
     with np.errstate(all="ignore"):
         if from_logits:
             loss, grad = _dense_logits(xp, xl, a, arr.dtype == cdt, need_grad)
+            if arr.dtype == cdt:  # float64: tiny terms go to the reduction scaled
+                tiny = softmax_tiny_parts(xp, xl, loss, lambda: a, _cw_gain(xp, cw))
         else:
             loss, grad = _dense_probs(xp, xl, a, arr.dtype == cdt, need_grad)
-    return reduce_loss(
-        fn,
-        xp,
-        loss,
-        grad,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=arr.dtype,
-        grad_axis=ax,
-    )
+        return reduce_loss(
+            fn,
+            xp,
+            loss,
+            grad,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=arr.dtype,
+            grad_axis=ax,
+            tiny=tiny,
+        )
 
 
 def _check_ignore_index(fn: str, ignore_index: Any) -> int | None:
@@ -359,10 +429,18 @@ def _sparse(
         valid = k != ignore
         k = xp.where(valid, k, 0)
     hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
+    tiny = None
     with np.errstate(all="ignore"):
         if from_logits:
             sh = shift_exp(xp, xl, exact_shift=arr.dtype == cdt)
             loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, arr.dtype == cdt)
+            if arr.dtype == cdt:  # float64: tiny terms go to the reduction scaled
+
+                def targets() -> Any:
+                    h = _one_hot(xp, k, c, xl) if hot is None else hot
+                    return _sparse_targets(xp, h, k, ls, cw, c, cdt)
+
+                tiny = softmax_tiny_parts(xp, xl, loss, targets, _cw_gain(xp, cw))
         else:
             loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, arr.dtype == cdt)
         grad = None
@@ -374,17 +452,18 @@ def _sparse(
                 grad = softmax_grad_dd(xp, xl, sh, a)
             else:
                 grad = softmax_grad(xp, sh, a)
-    return reduce_loss(
-        fn,
-        xp,
-        loss,
-        grad,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=arr.dtype,
-        valid=valid,
-        grad_axis=ax,
-    )
+        return reduce_loss(
+            fn,
+            xp,
+            loss,
+            grad,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=arr.dtype,
+            valid=valid,
+            grad_axis=ax,
+            tiny=tiny,
+        )
 
 
 # --------------------------------------------------------------------------------------------

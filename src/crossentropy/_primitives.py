@@ -26,6 +26,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "scaled_exps",
     "shift_exp",
     "sigmoid",
     "sigmoid_parts",
@@ -117,6 +118,28 @@ def _subnormal_rows(xp: Any, diff: Any, low: Any, is_arg: Any, e: Any, s: Any) -
         xp.where(tiny, es * _EXP_MINUS_SCALE, e),
         xp.where(tiny, ss * _EXP_MINUS_SCALE, s),
     )
+
+
+def scaled_exps(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
+    """The exponentials of :func:`shift_exp` (float64, exact shift) scaled by ``e^600``.
+
+    Returns ``(diff, is_arg, es, ss)``: ``x - m`` (0 at the maximum), the first argmax,
+    ``e^600 exp(x_j - m)`` (0 at the argmax) and its row sum. ``diff + 600`` is at most 600, so
+    nothing overflows, and the exponentials down to ``x_j - m = -1300`` keep their relative
+    accuracy: for the terms that a weight multiplies after the scaling back (see ``Tiny`` in
+    :mod:`._reduction`).
+    """
+    m = xp.max(x, axis=-1, keepdims=True)
+    at_max = x == m
+    diff = xp.where(at_max, 0.0, x - m)
+    low = _two_sum_low(xp, x, -m, diff)
+    low = xp.where(xp.logical_or(at_max, xp.logical_not(xp.isfinite(low))), 0.0, low)
+    c = x.shape[-1]
+    arg = xp.argmax(x, axis=-1, keepdims=True)
+    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=_device(x)) == arg
+    es = xp.exp(diff + _SCALE)
+    es = xp.where(is_arg, 0.0, es + es * low)
+    return diff, is_arg, es, xp.sum(es, axis=-1, keepdims=True)
 
 
 def two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:

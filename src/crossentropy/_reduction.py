@@ -12,10 +12,18 @@ turns them into the user's value and the gradient of that value:
 An ignored sample has weight 0. A sample of weight 0 contributes exactly 0 to the value and to the
 gradient, even where its loss is infinite. Sums are pairwise (NumPy's ``sum``) in the compute
 dtype, which is float64 for every NumPy input up to float64, then rounded once.
+
+Float64 values below the normal range (2**-1022, about 2.2e-308) are rounded to an absolute
+2**-1075, not a relative one: a weight ``w > 1`` applied to such a per-sample loss or gradient
+entry after that rounding multiplies its error (``w = 100`` at a logit margin of 745 was 43 ulp
+off). A loss core may therefore hand over :class:`Tiny`: those values scaled by ``e^600``,
+where they keep their relative accuracy; the weights are applied to them there and the result
+is scaled back once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,7 +32,14 @@ from ._namespace import astype, to_output
 from ._summation import accurate_sum
 from ._validation import check_weight
 
-__all__ = ["LossResult", "reduce_loss"]
+__all__ = ["SCALE", "SCALE_INV", "TINY", "LossResult", "Tiny", "reduce_loss"]
+
+SCALE = 3.7730203009299397e260  # exp(600), correctly rounded
+SCALE_INV = 2.6503965530043108e-261  # exp(-600), correctly rounded
+TINY = 2.0**-1000  # below this a float64 loss or gradient entry is handed over scaled
+
+#: ``(mask, scaled)``: where ``mask``, ``scaled`` is the value times ``e^600`` (else unused).
+Scaled = tuple[Any, Any]
 
 
 class LossResult(NamedTuple):
@@ -32,6 +47,24 @@ class LossResult(NamedTuple):
 
     value: Any
     grad: Any
+
+
+class Tiny(NamedTuple):
+    """Float64 per-sample losses and gradient entries near or below 2**-1022, scaled by ``e^600``.
+
+    ``loss`` and ``grad`` are called only where a weight could amplify their rounding (see
+    :func:`reduce_loss`) and return :data:`Scaled` pieces of the loss's and the gradient's shapes,
+    or None when there is nothing to fix. ``gain`` bounds the factor the core itself applied to
+    them (class weights, ``pos_weight``; 1 without).
+    """
+
+    gain: float
+    loss: Callable[[], Scaled | None] | None = None
+    grad: Callable[[], Scaled | None] | None = None
+
+
+def _max(xp: Any, w: Any) -> float:
+    return float(xp.max(w)) if _size(w) else 0.0
 
 
 def reduce_loss(
@@ -45,6 +78,7 @@ def reduce_loss(
     out_dtype: Any,
     valid: Any | None = None,
     grad_axis: int | None = None,
+    tiny: Tiny | None = None,
 ) -> LossResult:
     """Weight, mask and reduce per-sample ``loss``; scale ``grad`` to match.
 
@@ -57,6 +91,8 @@ def reduce_loss(
         shape ``S + (C,)`` when ``grad_axis`` is given (moved back to ``grad_axis``), else ``S``.
     valid : bool array or None
         False for ignored samples.
+    tiny : Tiny or None
+        Scaled copies of the float64 losses and gradient entries below the normal range.
     """
     weighted = sample_weight is not None or valid is not None
     if sample_weight is not None:
@@ -69,8 +105,11 @@ def reduce_loss(
     if valid is not None:
         w = xp.where(valid, w, 0.0)
     exact = loss.dtype == out_dtype
+    if tiny is not None and not (exact and str(loss.dtype).endswith("float64")):
+        tiny = None  # narrower outputs: computed in float64, far below their own subnormals
     with np.errstate(all="ignore"):
         contrib = loss if w is None else xp.where(w == 0, 0.0, w * loss)
+        total = None
         if reduction == "none":
             value, scale = contrib, w
         elif reduction == "sum":
@@ -89,17 +128,71 @@ def reduce_loss(
                 scale = xp.full(loss.shape, 1.0 / total, dtype=loss.dtype)
             else:
                 scale = w / total
+        if tiny is not None and tiny.loss is not None:
+            wmax = 1.0 if w is None else _max(xp, w)
+            # Rounding errors of tiny losses, in units of 2**-1074, are multiplied by gain * w
+            # ("none", "sum"), by gain on average ("mean"); the products w l rounded there, by
+            # 1 / total ("mean"). Only those cases take the scaled route.
+            if tiny.gain * wmax > 1.0 or (reduction == "mean" and (tiny.gain > 1.0 or wmax < 1.0)):
+                fixed = _tiny_value(xp, tiny.loss, loss, w, contrib, reduction, exact, total)
+                value = value if fixed is None else fixed
         g = None
         if grad is not None:
             g = grad
             if scale is not None:
                 sc = scale[..., None] if grad_axis is not None else scale
                 g = xp.where(sc == 0, 0.0, g * sc)
+            if tiny is not None and tiny.grad is not None:
+                smax = 1.0 if scale is None else _max(xp, scale)
+                got = tiny.grad() if tiny.gain * smax > 1.0 else None
+                if got is not None:  # weighted on the scaled entries, scaled back once
+                    mask, gs = got
+                    if scale is not None:
+                        sc = scale[..., None] if grad_axis is not None else scale
+                        gs = xp.where(sc == 0, 0.0, gs * sc)
+                    g = xp.where(mask, gs * SCALE_INV, g)
             if grad_axis is not None and grad_axis != g.ndim - 1:
                 g = xp.moveaxis(g, -1, grad_axis)
             g = astype(xp, g, out_dtype)
         out = to_output(xp, value, out_dtype)  # may overflow to inf in a narrow dtype: intended
     return LossResult(out, g)
+
+
+def _tiny_value(
+    xp: Any,
+    parts: Callable[[], Scaled | None],
+    loss: Any,
+    w: Any | None,
+    contrib: Any,
+    reduction: str,
+    exact: bool,
+    total: Any,
+) -> Any | None:
+    """The value of :func:`reduce_loss` with its tiny terms weighted and summed scaled by e^600.
+
+    Terms are tiny where the core handed a scaled loss over, or where the weighted product
+    ``w l`` falls below :data:`TINY` (a weight < 1); the others are reduced as before, and the
+    two parts are added at the end.
+    """
+    got = parts()
+    if got is None:
+        return None
+    mask, scaled = got
+    small = xp.logical_or(
+        mask, xp.logical_and(contrib != 0, xp.logical_and(xp.abs(contrib) < TINY, loss < 2.0**100))
+    )
+    ls = xp.where(mask, scaled, loss * SCALE)
+    cs = xp.where(small, ls if w is None else xp.where(w == 0, 0.0, w * ls), 0.0)
+    if reduction == "none":
+        return xp.where(small, cs * SCALE_INV, contrib)
+    cn = xp.where(small, 0.0, contrib)
+    big = accurate_sum(xp, cn, exact=exact)
+    part = accurate_sum(xp, cs, exact=exact)
+    if reduction == "sum":
+        return big + part * SCALE_INV
+    if not bool(total > 0):
+        return xp.zeros((), dtype=loss.dtype)
+    return big / total + (part / total) * SCALE_INV
 
 
 def _size(x: Any) -> int:

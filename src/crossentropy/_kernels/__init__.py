@@ -340,21 +340,25 @@ def sparse_softmax_xent(
         kernel = mod.sparse_softmax if exact else mod.sparse_softmax_f32
         run_rows(kernel, n, x.size, x, kf, sc, exact, need_grad, inplace, target, nll, status)
         bad = np.flatnonzero(status)
+        tiny = None
         if bad.size:
+            check = validate and bool(np.any(status[bad] == 1))
             _sparse_rows_reference(
-                fn, p_name, arr, ax, x, kf, sc, bad, validate, need_grad, nll, target
+                fn, p_name, arr, ax, x, kf, sc, bad, check, need_grad, nll, target
             )
+            tiny = _tiny_rows(x, bad[status[bad] == 3], kf, None, sc, need_grad, target, cwk, cw)
         loss = nll if cwk is None else np.where(cwk == 0, 0.0, cwk * nll)
-    result = reduce_loss(
-        fn,
-        np,
-        loss.reshape(loss_shape),
-        None,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=arr.dtype,
-        valid=valid,
-    )
+        result = reduce_loss(
+            fn,
+            np,
+            loss.reshape(loss_shape),
+            None,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=arr.dtype,
+            valid=valid,
+            tiny=_reshaped(tiny, loss_shape),
+        )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)
 
@@ -420,30 +424,85 @@ def _sparse_smoothed(
             status,
         )
         bad = np.flatnonzero(status)
+        tiny = None
         if bad.size:
-            if validate:
+            if validate and np.any(status[bad] == 1):
                 _check_logits(fn, p_name, arr, ax, x)
             from .._categorical import _dense_logits
 
             hot = (np.arange(c) == k[bad][:, None]).astype(np.float64)
-            lr, gr = _dense_logits(np, x[bad].astype(np.float64), (hot * keep + add) * cwv,
-                                   exact, need_grad)  # fmt: skip
+            a = (hot * keep + add) * cwv
+            lr, gr = _dense_logits(np, x[bad].astype(np.float64), a, exact, need_grad)
             s = sc[bad]
             loss[bad] = np.where(s == 0, 0.0, lr)
             if need_grad:
                 target[bad] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
-    result = reduce_loss(
-        fn,
-        np,
-        loss.reshape(loss_shape),
-        None,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=arr.dtype,
-        valid=valid,
-    )
+            t3 = status[bad] == 3
+            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw)
+        result = reduce_loss(
+            fn,
+            np,
+            loss.reshape(loss_shape),
+            None,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=arr.dtype,
+            valid=valid,
+            tiny=_reshaped(tiny, loss_shape),
+        )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)
+
+
+def _tiny_rows(
+    x: np.ndarray,
+    rows: np.ndarray,
+    k: np.ndarray | None,
+    a: np.ndarray | None,
+    sc: np.ndarray,
+    need_grad: bool,
+    target: np.ndarray,
+    cwk: np.ndarray | None,
+    cw: np.ndarray | None,
+) -> Any:
+    """Float64 rows the kernels handed back with status 3: (nearly) subnormal terms, weighted.
+
+    Their loss and gradient have been computed by the reference code (as for status 1); here the
+    gradient entries below the normal range are redone on ``e^600``-scaled exponentials, the
+    weight ``sc`` applied, and scaled back once, and the tiny losses are handed to the reduction
+    scaled (see ``Tiny`` in :mod:`.._reduction`). ``a``: the rows' dense targets, or the one-hot
+    rows of ``k`` (then ``cwk`` weights the losses). Returns that ``Tiny`` (flat), or None.
+    """
+    from .._categorical import softmax_tiny
+    from .._reduction import SCALE_INV, Tiny
+
+    if not rows.size:
+        return None
+    xr = x[rows].astype(np.float64)
+    if a is None:
+        assert k is not None
+        a = (np.arange(x.shape[1]) == k[rows][:, None]).astype(np.float64)
+    with np.errstate(all="ignore"):
+        (lm, ls), (gm, gs) = softmax_tiny(np, xr, a)
+        if need_grad:
+            s = sc[rows][:, None]
+            gs = np.where(s == 0, 0.0, gs * s) * SCALE_INV
+            target[rows] = np.where(gm, gs, target[rows])
+        n = x.shape[0]
+        mask = np.zeros(n, bool)
+        scaled = np.zeros(n)
+        mask[rows] = lm
+        scaled[rows] = ls if cwk is None else np.where(cwk[rows] == 0, 0.0, cwk[rows] * ls)
+    gain = 1.0 if cw is None or not cw.size else max(1.0, float(cw.max()))
+    return Tiny(gain, lambda: (mask, scaled))
+
+
+def _reshaped(tiny: Any, shape: tuple[int, ...]) -> Any:
+    """``tiny`` (from :func:`_tiny_rows`) with its loss pieces in the loss's shape."""
+    if tiny is None:
+        return None
+    mask, scaled = tiny.loss()
+    return tiny._replace(loss=lambda: (mask.reshape(shape), scaled.reshape(shape)))
 
 
 def _check_logits(fn: str, name: str, arr: np.ndarray, ax: int, x: np.ndarray) -> None:
@@ -642,8 +701,9 @@ def dense_softmax_xent(
             status,
         )
         bad = np.flatnonzero(status)
+        tiny = None
         if bad.size:
-            if validate:
+            if validate and np.any(status[bad] != 3):
                 _check_logits(fn, p_name, arr, ax, x)
                 _check_soft_labels(fn, t_name, lab, ax)
             from .._categorical import _dense_logits
@@ -654,15 +714,18 @@ def dense_softmax_xent(
             loss[bad] = np.where(s == 0, 0.0, lr)
             if need_grad:
                 target[bad] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
-    result = reduce_loss(
-        fn,
-        np,
-        loss.reshape(loss_shape),
-        None,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        out_dtype=arr.dtype,
-    )
+            t3 = status[bad] == 3
+            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw)
+        result = reduce_loss(
+            fn,
+            np,
+            loss.reshape(loss_shape),
+            None,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            out_dtype=arr.dtype,
+            tiny=_reshaped(tiny, loss_shape),
+        )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)
 

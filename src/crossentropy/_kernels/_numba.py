@@ -393,12 +393,31 @@ def fill_zero(orow):
         orow[j] = 0.0
 
 
+_TINY = 2.0**-1000  # a float64 normaliser below this makes a (nearly) subnormal loss
+_GAIN = 2.0  # weights above this would multiply such a value's rounding error too much
+
+
+@njit(**_OPTS)
+def tiny_window(xr, m):
+    """Whether a row has an entry with ``-1500 < x_j - m < -690``: an exponential that is
+    (nearly) subnormal, rounded to an absolute 2**-1075, yet one that a weight can lift. Float64
+    rows that have one and a weight above ``_GAIN``, or a (nearly) subnormal loss, are handed
+    back to the reference path (status 3), which applies the weight before that rounding."""
+    wide()
+    hit = 0
+    for j in range(xr.size):
+        d = np.float64(xr[j]) - m
+        hit += 1 if (d < -690.0 and d > -1500.0) else 0
+    return hit != 0
+
+
 # --------------------------------------------------------------------------------------------
 # Kernels: each handles rows ``i0 <= i < i1`` and releases the GIL, so that a thread pool can
 # split the rows. Common arguments: ``x`` (n, c) float32/float64, C-contiguous; ``exact`` True
 # for float64; ``write`` whether to write into ``out`` ((n, c), x's dtype; may be ``x`` itself:
 # every row is read before it is written); ``status`` (n,) int8, set to 1 for rows left to the
-# reference path (a NaN, a +inf maximum, all -inf), whose outputs are not written.
+# reference path (a NaN, a +inf maximum, all -inf), whose outputs are not written, and to 3 for
+# float64 rows with (nearly) subnormal terms that a weight multiplies (see :func:`tiny_window`).
 
 
 @njit(nogil=True, **_OPTS)
@@ -430,8 +449,14 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
             if write:
                 fill_zero(xr if inplace else out[i])
             continue
+        if exact and (sc > _GAIN or (inplace and xk == m)) and tiny_window(xr, m):
+            status[i] = 3  # before the exponentials may overwrite the logits
+            continue
         orow = xr if inplace else (out[i] if write else out[0])
         s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
+        if exact and s_hi < _TINY and xk == m:
+            status[i] = 3  # a (nearly) subnormal loss, which the caller weights
+            continue
         nll_k, e_k = shift_at(xk, m, exact)
         loss[i] = nll_k + log1p_dd(s_hi, s_lo)
         if write:
@@ -613,6 +638,9 @@ def dense_softmax(
             t_hi, t_lo = _dd_add(t_hi, t_lo, b_hi, b_lo)
         a_rest = r_hi + r_lo
         total = a_rest + (at_hi + at_lo)
+        if exact and (s_hi < _TINY or sc * total > _GAIN) and tiny_window(xr, m):
+            status[i] = 3
+            continue
         loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
         if write:
             jstar = -1
@@ -787,13 +815,15 @@ def row_sum(row, buf, lob):
 def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     """One element's weighted loss and scaled gradient (see :func:`sigmoid_xent`).
 
-    Float64 ``x > 700``: ``softplus(-x) = sigmoid(-x) = e^-x`` is (nearly) subnormal, rounded to
-    an absolute 2**-1075 that a weight ``w z > 1`` would multiply; the weighted term is formed
-    on ``e^(600 - x)`` (``600 - x`` is exact there) and scaled back once, as the reference path
-    does. The same exponential gives ``t``, so it costs no second exp.
+    Float64 ``|x| > 700``: ``softplus(-|x|) = sigmoid(-|x|) = e^-|x|`` is (nearly) subnormal,
+    rounded to an absolute 2**-1075 that a weight ``w z > 1`` (or ``1 - z``) would multiply; the
+    term is formed on ``e^(600 - |x|)`` (exact shift there) and scaled back once, as the
+    reference path does. Where it is the whole loss (the other term's weight is 0: a hard
+    label), the sample weight is applied before that scaling too. The same exponential gives
+    ``t``, so it costs no second exp.
     """
     ax = -abs(xj)
-    far = exact and xj > 700.0
+    far = exact and ax < -700.0
     e = exp_f64(ax + _TAIL_SCALE if far else ax) if exact else exp_f32(ax)
     t = e * _EXP_MINUS_TAIL if far else e
     l1p = log1p_unit(t, exact)
@@ -801,16 +831,24 @@ def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
     wz = zj * pwj
     nz = 1.0 - zj
-    tail = (wz * e) * _EXP_MINUS_TAIL  # w z e^-x when far
-    lpos = tail if far else (0.0 if wz == 0.0 else wz * sp_neg)
-    lj = lpos + (0.0 if nz == 0.0 else nz * sp_pos)
+    pos = xj >= 0.0
+    ct = wz if pos else nz  # the weight of the term on e^-|x|
+    co = nz if pos else wz  # and of the other one
+    tail = (ct * e) * _EXP_MINUS_TAIL  # c e^-|x| when far
+    lpos = tail if far and pos else (0.0 if wz == 0.0 else wz * sp_neg)
+    lneg = tail if far and not pos else (0.0 if nz == 0.0 else nz * sp_pos)
+    lj = lpos + lneg
     big = 1.0 / (1.0 + t)
     small = t * big
-    pos = xj >= 0.0
-    gpos = tail if far else wz * (small if pos else big)
-    g = nz * (big if pos else small) - gpos
+    gpos = tail if far and pos else wz * (small if pos else big)
+    gneg = tail if far and not pos else nz * (big if pos else small)
+    g = gneg - gpos
     gs = wj / gdiv
-    return (0.0 if wj == 0.0 else wj * lj), (0.0 if gs == 0.0 else g * gs)
+    solo = far and co == 0.0  # the value and gradient are the tail: weighted before scaling
+    lw = (wj * (ct * e)) * _EXP_MINUS_TAIL if solo else (0.0 if wj == 0.0 else wj * lj)
+    gt = (gs * (ct * e)) * _EXP_MINUS_TAIL
+    gw = (-gt if pos else gt) if solo else (0.0 if gs == 0.0 else g * gs)
+    return lw, gw
 
 
 @njit(**_OPTS)
