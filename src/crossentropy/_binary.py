@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -10,7 +11,7 @@ import numpy as np
 from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype
 from ._primitives import sigmoid_parts
-from ._reduction import SCALE, TINY, LossResult, Tiny, reduce_loss
+from ._reduction import SCALE, SCALE_EXP, SCALE_INV, TINY, LossResult, Tiny, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum
 from ._validation import (
@@ -103,10 +104,6 @@ def sigmoid_xent_core(
     return loss, grad
 
 
-_TAIL_SCALE = 600.0
-_EXP_MINUS_TAIL = 2.6503965530043108e-261  # exp(-600), correctly rounded
-
-
 def _weighted_tail(xp: Any, x: Any, wy: Any, term: Any, g_term: Any) -> tuple[Any, Any]:
     """``w y softplus(-x)`` and ``w y sigma(-x)`` for ``x > 700``, where both are ``w y e^-x``.
 
@@ -117,7 +114,7 @@ def _weighted_tail(xp: Any, x: Any, wy: Any, term: Any, g_term: Any) -> tuple[An
     far = xp.logical_and(x > 700.0, wy > 1.0)
     if not bool(xp.any(far)):
         return term, g_term
-    tail = (wy * xp.exp(xp.where(far, _TAIL_SCALE - x, 0.0))) * _EXP_MINUS_TAIL
+    tail = (wy * xp.exp(xp.where(far, SCALE_EXP - x, 0.0))) * SCALE_INV
     term = xp.where(far, tail, term)
     return term, (None if g_term is None else xp.where(far, tail, g_term))
 
@@ -136,7 +133,7 @@ def sigmoid_tiny(xp: Any, y: Any, x: Any, pw: Any | None, ny: Any = None) -> Any
     mask = xp.logical_or(xp.logical_and(pos, ny == 0), xp.logical_and(x < -700.0, wy == 0))
     if not bool(xp.any(mask)):
         return None
-    es = xp.exp(600.0 - xp.abs(x))  # e^600 e^-|x|; at most e^600
+    es = xp.exp(SCALE_EXP - xp.abs(x))  # e^600 e^-|x|; at most e^600
     loss_s = xp.where(pos, wy * es, ny * es)
     return mask, loss_s, xp.where(pos, -loss_s, loss_s)
 
@@ -258,12 +255,7 @@ def _binary(
 def _mean_tiny(xp: Any, ew: Elementwise, y: Any, ny: Any, loss_e: Any, loss: Any, ax: int) -> Tiny:
     """:class:`Tiny` for the mean over ``ax`` of element-wise sigmoid cross-entropies."""
     n = loss_e.shape[ax]
-    cache: list[Any] = []
-
-    def parts() -> Any:
-        if not cache:
-            cache.append(sigmoid_tiny(xp, y, ew.x, ew.pos_weight, ny))
-        return cache[0]
+    parts = functools.cache(lambda: sigmoid_tiny(xp, y, ew.x, ew.pos_weight, ny))
 
     def loss_parts() -> Any:
         mask = loss < TINY  # the per-sample means that are (nearly) subnormal
@@ -324,12 +316,7 @@ def _sigmoid(
     with np.errstate(all="ignore"):
         loss, grad = sigmoid_xent_core(xp, ew.y, ew.x, ew.pos_weight, need_grad)
         if ew.x.dtype == ew.dtype:  # float64: tiny terms go to the reduction scaled
-            cache: list[Any] = []
-
-            def parts() -> Any:
-                if not cache:
-                    cache.append(sigmoid_tiny(xp, ew.y, ew.x, ew.pos_weight))
-                return cache[0]
+            parts = functools.cache(lambda: sigmoid_tiny(xp, ew.y, ew.x, ew.pos_weight))
 
             def loss_parts() -> Any:
                 got = parts()

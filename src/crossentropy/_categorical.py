@@ -7,6 +7,7 @@ predictions, computed from the same max, exponentials and normaliser as the loss
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype, is_numpy
 from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp, two_prod
-from ._reduction import TINY, LossResult, Tiny, reduce_loss
+from ._reduction import SCALE_INV, TINY, LossResult, Tiny, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum, dd_sum
 from ._validation import (
@@ -118,7 +119,7 @@ def softmax_tiny(xp: Any, x: Any, a: Any) -> tuple[tuple[Any, Any], tuple[Any, A
     Returns ``((loss mask, scaled loss), (gradient mask, scaled gradient))``.
     """
     diff, is_arg, es, ss = scaled_exps(xp, x)
-    s = ss * _EXP_MINUS_SCALE
+    s = ss * SCALE_INV
     total = xp.sum(a, axis=-1, keepdims=True)
     a_rest = xp.sum(xp.where(is_arg, 0.0, a), axis=-1, keepdims=True)
     tiny_s = s < TINY
@@ -135,21 +136,13 @@ def softmax_tiny(xp: Any, x: Any, a: Any) -> tuple[tuple[Any, Any], tuple[Any, A
     return (loss_mask, loss_s), (grad_mask, grad_s)
 
 
-_EXP_MINUS_SCALE = 2.6503965530043108e-261  # exp(-600), correctly rounded
-
-
 def softmax_tiny_parts(xp: Any, x: Any, loss: Any, targets: Any, gain: float) -> Tiny:
     """:class:`Tiny` for a softmax loss on float64 logits ``x`` (class axis last).
 
     ``targets()`` gives the dense targets; nothing is computed unless :func:`reduce_loss` asks,
     and then once for the loss and the gradient together.
     """
-    cache: list[Any] = []
-
-    def parts() -> Any:
-        if not cache:
-            cache.append(softmax_tiny(xp, x, targets()))
-        return cache[0]
+    parts = functools.cache(lambda: softmax_tiny(xp, x, targets()))
 
     def loss_parts() -> Any:
         if not bool(xp.any(loss < TINY)):  # a tiny loss is below TINY, rounded

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _kernels
 from ._namespace import array_namespace, astype, compute_dtype, is_numpy, to_output
+from ._reduction import SCALE_EXP, SCALE_INV
 from ._validation import check_axis, check_float_array
 
 __all__ = [
@@ -96,10 +97,6 @@ def shift_exp(xp: Any, x: Any, *, exact_shift: bool) -> Shifted:
     return Shifted(m, nll_shift, is_arg, e, s, xp.log1p(s))
 
 
-_SCALE = 600.0
-_EXP_MINUS_SCALE = 2.6503965530043108e-261  # exp(-600), correctly rounded
-
-
 def _subnormal_rows(xp: Any, diff: Any, low: Any, is_arg: Any, e: Any, s: Any) -> tuple[Any, Any]:
     """Recompute the rows whose normaliser ``S`` is (nearly) subnormal, scaled by ``e^600``.
 
@@ -111,12 +108,12 @@ def _subnormal_rows(xp: Any, diff: Any, low: Any, is_arg: Any, e: Any, s: Any) -
     tiny = s < 2.0**-1000
     if not bool(xp.any(tiny)):
         return e, s
-    es = xp.exp(diff + _SCALE)
+    es = xp.exp(diff + SCALE_EXP)
     es = xp.where(is_arg, 0.0, es + es * low)
     ss = xp.sum(es, axis=-1, keepdims=True)
     return (
-        xp.where(tiny, es * _EXP_MINUS_SCALE, e),
-        xp.where(tiny, ss * _EXP_MINUS_SCALE, s),
+        xp.where(tiny, es * SCALE_INV, e),
+        xp.where(tiny, ss * SCALE_INV, s),
     )
 
 
@@ -137,7 +134,7 @@ def scaled_exps(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
     c = x.shape[-1]
     arg = xp.argmax(x, axis=-1, keepdims=True)
     is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=_device(x)) == arg
-    es = xp.exp(diff + _SCALE)
+    es = xp.exp(diff + SCALE_EXP)
     es = xp.where(is_arg, 0.0, es + es * low)
     return diff, is_arg, es, xp.sum(es, axis=-1, keepdims=True)
 

@@ -32,8 +32,11 @@ from ._namespace import astype, to_output
 from ._summation import accurate_sum
 from ._validation import check_weight
 
-__all__ = ["SCALE", "SCALE_INV", "TINY", "LossResult", "Tiny", "reduce_loss"]
+__all__ = ["SCALE", "SCALE_EXP", "SCALE_INV", "TINY", "LossResult", "Tiny", "reduce_loss"]
 
+#: Float64 values that would be (nearly) subnormal are formed scaled by ``e^SCALE_EXP``, and
+#: scaled back once by ``SCALE_INV`` (the one place these constants are defined).
+SCALE_EXP = 600.0
 SCALE = 3.7730203009299397e260  # exp(600), correctly rounded
 SCALE_INV = 2.6503965530043108e-261  # exp(-600), correctly rounded
 TINY = 2.0**-1000  # below this a float64 loss or gradient entry is handed over scaled

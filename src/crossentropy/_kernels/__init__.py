@@ -346,7 +346,8 @@ def sparse_softmax_xent(
             _sparse_rows_reference(
                 fn, p_name, arr, ax, x, kf, sc, bad, check, need_grad, nll, target
             )
-            tiny = _tiny_rows(x, bad[status[bad] == 3], kf, None, sc, need_grad, target, cwk, cw)
+            rows = bad[status[bad] == 3]
+            tiny = _tiny_rows(x, rows, kf, None, sc, need_grad, target, cwk, cw, loss_shape)
         loss = nll if cwk is None else np.where(cwk == 0, 0.0, cwk * nll)
         result = reduce_loss(
             fn,
@@ -357,7 +358,7 @@ def sparse_softmax_xent(
             reduction=reduction,
             out_dtype=arr.dtype,
             valid=valid,
-            tiny=_reshaped(tiny, loss_shape),
+            tiny=tiny,
         )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)
@@ -438,7 +439,7 @@ def _sparse_smoothed(
             if need_grad:
                 target[bad] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
             t3 = status[bad] == 3
-            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw)
+            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw, loss_shape)
         result = reduce_loss(
             fn,
             np,
@@ -448,7 +449,7 @@ def _sparse_smoothed(
             reduction=reduction,
             out_dtype=arr.dtype,
             valid=valid,
-            tiny=_reshaped(tiny, loss_shape),
+            tiny=tiny,
         )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)
@@ -464,6 +465,7 @@ def _tiny_rows(
     target: np.ndarray,
     cwk: np.ndarray | None,
     cw: np.ndarray | None,
+    shape: tuple[int, ...],
 ) -> Any:
     """Float64 rows the kernels handed back with status 3: (nearly) subnormal terms, weighted.
 
@@ -471,9 +473,10 @@ def _tiny_rows(
     gradient entries below the normal range are redone on ``e^600``-scaled exponentials, the
     weight ``sc`` applied, and scaled back once, and the tiny losses are handed to the reduction
     scaled (see ``Tiny`` in :mod:`.._reduction`). ``a``: the rows' dense targets, or the one-hot
-    rows of ``k`` (then ``cwk`` weights the losses). Returns that ``Tiny`` (flat), or None.
+    rows of ``k`` (then ``cwk`` weights the losses). Returns that ``Tiny``, its loss pieces in
+    the loss's ``shape``, or None.
     """
-    from .._categorical import softmax_tiny
+    from .._categorical import _cw_gain, softmax_tiny
     from .._reduction import SCALE_INV, Tiny
 
     if not rows.size:
@@ -493,16 +496,7 @@ def _tiny_rows(
         scaled = np.zeros(n)
         mask[rows] = lm
         scaled[rows] = ls if cwk is None else np.where(cwk[rows] == 0, 0.0, cwk[rows] * ls)
-    gain = 1.0 if cw is None or not cw.size else max(1.0, float(cw.max()))
-    return Tiny(gain, lambda: (mask, scaled))
-
-
-def _reshaped(tiny: Any, shape: tuple[int, ...]) -> Any:
-    """``tiny`` (from :func:`_tiny_rows`) with its loss pieces in the loss's shape."""
-    if tiny is None:
-        return None
-    mask, scaled = tiny.loss()
-    return tiny._replace(loss=lambda: (mask.reshape(shape), scaled.reshape(shape)))
+    return Tiny(_cw_gain(np, cw), lambda: (mask.reshape(shape), scaled.reshape(shape)))
 
 
 def _check_logits(fn: str, name: str, arr: np.ndarray, ax: int, x: np.ndarray) -> None:
@@ -715,7 +709,7 @@ def dense_softmax_xent(
             if need_grad:
                 target[bad] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
             t3 = status[bad] == 3
-            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw)
+            tiny = _tiny_rows(x, bad[t3], None, a[t3], sc, need_grad, target, None, cw, loss_shape)
         result = reduce_loss(
             fn,
             np,
@@ -724,7 +718,7 @@ def dense_softmax_xent(
             sample_weight=sample_weight,
             reduction=reduction,
             out_dtype=arr.dtype,
-            tiny=_reshaped(tiny, loss_shape),
+            tiny=tiny,
         )
     g = _grad_result(target, arr, ax, copy_to) if need_grad else None
     return LossResult(result.value, g)

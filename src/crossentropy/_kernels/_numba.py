@@ -37,6 +37,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._reduction import SCALE_EXP, SCALE_INV, TINY
+
 LANES = 32  # independent accumulators of the row maximum (a multiple of the vector width)
 BLOCK = 1024  # elements per block: the block's float64 scratch stays in L1
 
@@ -102,8 +104,6 @@ _LN2_HI = 6.93147180369123816490e-01  # trailing zeros: n * _LN2_HI is exact for
 _LN2_LO = 1.90821492927058770002e-10
 _SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + _SHIFT - _SHIFT rounds x to an integer
 _SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
-_TAIL_SCALE = 600.0
-_EXP_MINUS_TAIL = 2.6503965530043108e-261  # exp(-600), correctly rounded
 
 
 @njit(**_OPTS)
@@ -393,7 +393,6 @@ def fill_zero(orow):
         orow[j] = 0.0
 
 
-_TINY = 2.0**-1000  # a float64 normaliser below this makes a (nearly) subnormal loss
 _GAIN = 2.0  # weights above this would multiply such a value's rounding error too much
 
 
@@ -454,7 +453,7 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
             continue
         orow = xr if inplace else (out[i] if write else out[0])
         s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
-        if exact and s_hi < _TINY and xk == m:
+        if exact and s_hi < TINY and xk == m:
             status[i] = 3  # a (nearly) subnormal loss, which the caller weights
             continue
         nll_k, e_k = shift_at(xk, m, exact)
@@ -638,7 +637,7 @@ def dense_softmax(
             t_hi, t_lo = _dd_add(t_hi, t_lo, b_hi, b_lo)
         a_rest = r_hi + r_lo
         total = a_rest + (at_hi + at_lo)
-        if exact and (s_hi < _TINY or sc * total > _GAIN) and tiny_window(xr, m):
+        if exact and (s_hi < TINY or sc * total > _GAIN) and tiny_window(xr, m):
             status[i] = 3
             continue
         loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
@@ -824,8 +823,8 @@ def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     """
     ax = -abs(xj)
     far = exact and ax < -700.0
-    e = exp_f64(ax + _TAIL_SCALE if far else ax) if exact else exp_f32(ax)
-    t = e * _EXP_MINUS_TAIL if far else e
+    e = exp_f64(ax + SCALE_EXP if far else ax) if exact else exp_f32(ax)
+    t = e * SCALE_INV if far else e
     l1p = log1p_unit(t, exact)
     sp_pos = (xj if xj > 0.0 else 0.0) + l1p
     sp_neg = (-xj if xj < 0.0 else 0.0) + l1p
@@ -834,7 +833,7 @@ def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     pos = xj >= 0.0
     ct = wz if pos else nz  # the weight of the term on e^-|x|
     co = nz if pos else wz  # and of the other one
-    tail = (ct * e) * _EXP_MINUS_TAIL  # c e^-|x| when far
+    tail = (ct * e) * SCALE_INV  # c e^-|x| when far
     lpos = tail if far and pos else (0.0 if wz == 0.0 else wz * sp_neg)
     lneg = tail if far and not pos else (0.0 if nz == 0.0 else nz * sp_pos)
     lj = lpos + lneg
@@ -845,8 +844,8 @@ def _sigmoid_elem(xj, zj, pwj, wj, gdiv, exact):
     g = gneg - gpos
     gs = wj / gdiv
     solo = far and co == 0.0  # the value and gradient are the tail: weighted before scaling
-    lw = (wj * (ct * e)) * _EXP_MINUS_TAIL if solo else (0.0 if wj == 0.0 else wj * lj)
-    gt = (gs * (ct * e)) * _EXP_MINUS_TAIL
+    lw = (wj * (ct * e)) * SCALE_INV if solo else (0.0 if wj == 0.0 else wj * lj)
+    gt = (gs * (ct * e)) * SCALE_INV
     gw = (-gt if pos else gt) if solo else (0.0 if gs == 0.0 else g * gs)
     return lw, gw
 
