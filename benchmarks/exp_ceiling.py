@@ -111,26 +111,10 @@ def _repeat_max(xb, reps):  # type: ignore[no-untyped-def]
 
 
 @njit
-def _repeat_ours(xb, m, reps):  # type: ignore[no-untyped-def]
+def _repeat(exp_sum, xb, m, reps):  # type: ignore[no-untyped-def]
     s = 0.0
     for _ in range(reps):
-        s += K.exp_sum_f32(xb, m)[0]
-    return s
-
-
-@njit
-def _repeat_bare(xb, m, reps):  # type: ignore[no-untyped-def]
-    s = 0.0
-    for _ in range(reps):
-        s += _float32_bare(xb, m)[0]
-    return s
-
-
-@njit
-def _repeat_twosum(xb, m, reps):  # type: ignore[no-untyped-def]
-    s = 0.0
-    for _ in range(reps):
-        s += _float32_twosum(xb, m)[0]
+        s += exp_sum(xb, m)[0]
     return s
 
 
@@ -154,15 +138,15 @@ def main() -> None:
         ("row maximum, integer keys (max_f32)", _rate(lambda: _repeat_max(xb, reps), n)),
         (
             "exp + sum, float64 arithmetic (the kernels' exp_sum_f32)",
-            _rate(lambda: _repeat_ours(xb, m, reps), n),
+            _rate(lambda: _repeat(K.exp_sum_f32, xb, m, reps), n),
         ),
         (
             "exp + sum, float32 arithmetic, bare (fast-math kind)",
-            _rate(lambda: _repeat_bare(xb, np.float32(m), reps), n),
+            _rate(lambda: _repeat(_float32_bare, xb, np.float32(m), reps), n),
         ),
         (
             "exp + sum, float32 arithmetic, x - max error kept (TwoSum)",
-            _rate(lambda: _repeat_twosum(xb, np.float32(m), reps), n),
+            _rate(lambda: _repeat(_float32_twosum, xb, np.float32(m), reps), n),
         ),
     ]
     big = rng.standard_normal(2**27, dtype=np.float32)  # 512 MiB
