@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 
 from .frameworks_doc import DOC, MARK, check_call, namespace, render
@@ -13,8 +15,10 @@ def test_frameworks_page_tables_are_current() -> None:
     assert {"bce", "p0", "seed3", "renorm", "down", "dim", "wmean", "ignored", "versions"} <= set(
         names
     )
-    assert render(text) == text, (
-        "docs/frameworks.md is stale: run python tests/conformance/frameworks_doc.py"
+    new = render(text)
+    diff = "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True), n=0))
+    assert new == text, (
+        f"docs/frameworks.md is stale: run python tests/conformance/frameworks_doc.py\n{diff}"
     )
 
 
