@@ -188,7 +188,10 @@ def run_console(block: Block) -> None:
         res = subprocess.run(
             argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
         )
-        assert res.returncode == 0, f"{block.name}: `{cmd}` exited with {res.returncode}\n"
+        if res.returncode != 0:
+            pytest.fail(
+                f"{block.name}: `{cmd}` exited with {res.returncode}\n{res.stderr[-4000:]}", False
+            )
         if not output_matches(out, res.stdout.splitlines()):
             diff = "\n".join(
                 difflib.unified_diff(
