@@ -508,3 +508,48 @@ def test_torch_all_ignored_mean_is_nan_and_sum_is_zero() -> None:
         ce.sparse_softmax_cross_entropy_with_logits(k, X43[:2], ignore_index=-100, reduction="mean")
         == 0
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Regressions from the hostile-input campaign (issue 13): where PyTorch raises, compat raises.
+
+
+@pytest.mark.parametrize("wdt", [np.float16, np.float64, np.int64])
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
+def test_torch_class_weight_of_another_dtype_raises(fn: str, wdt: type) -> None:
+    """PyTorch: ``expected scalar type Float but found Double`` (Half, Long) for the weight."""
+    x = X43 if fn == "cross_entropy" else np.log(np.full((4, 3), 1 / 3, F32))
+    k = np.array([0, 1, 2, 1])
+    with pytest.raises(TypeError, match=r"weight must have the input's dtype float32, as PyTorch"):
+        getattr(torch, fn)(x, k, weight=np.ones(3, wdt))
+    # the input's dtype, or a list (no dtype of its own), is accepted
+    a = getattr(torch, fn)(x, k, weight=np.ones(3, F32))
+    assert getattr(torch, fn)(x, k, weight=[1.0, 1.0, 1.0]) == a
+
+
+@pytest.mark.parametrize("tdt", [np.float16, np.float64])
+def test_torch_binary_cross_entropy_target_of_another_dtype_raises(tdt: type) -> None:
+    """PyTorch: ``Found dtype Double but expected Float`` for the target."""
+    p = np.array([0.2, 0.7], F32)
+    with pytest.raises(TypeError, match=r"target must have the input's dtype float32"):
+        torch.binary_cross_entropy(p, np.array([0.0, 1.0], tdt))
+    assert torch.binary_cross_entropy(p, [0.0, 1.0]) == torch.binary_cross_entropy(
+        p, np.array([0.0, 1.0], F32)
+    )
+
+
+def test_sklearn_label_order_warning_says_y_prob() -> None:
+    """scikit-learn 1.9.1's text, word for word (its own test matches on ``y_prob``)."""
+    expected = (
+        "Labels passed were [2, 1, 0]. But this function assumes labels are ordered "
+        "lexicographically. Pass the ordered labels=[0, 1, 2] and ensure that the columns of "
+        "y_prob correspond to this ordering."
+    )
+    p = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]
+    with pytest.warns(UserWarning, match="Labels passed were") as rec:
+        sklearn.log_loss([0, 2], p, labels=[2, 1, 0])
+    assert [str(w.message) for w in rec] == [expected]
+    sk = pytest.importorskip("sklearn.metrics")
+    with pytest.warns(UserWarning, match="Labels passed were") as rec_sk:
+        sk.log_loss([0, 2], p, labels=[2, 1, 0])
+    assert [str(w.message) for w in rec_sk] == [expected]

@@ -86,9 +86,9 @@ def _one_hot(y: np.ndarray[Any, Any], labels: Any) -> np.ndarray[Any, Any]:
         classes = np.unique(lab)
         if lab.shape != classes.shape or not np.all(classes == lab):
             warnings.warn(
-                f"Labels passed were {lab.tolist()}. But this function assumes labels are "
+                f"Labels passed were {labels}. But this function assumes labels are "
                 f"ordered lexicographically. Pass the ordered labels={classes.tolist()} and "
-                "ensure that the columns of y_proba correspond to this ordering.",
+                "ensure that the columns of y_prob correspond to this ordering.",
                 UserWarning,
                 stacklevel=3,
             )

@@ -18,7 +18,9 @@ arrays in, NumPy arrays or NumPy scalars out. What PyTorch does that the exact f
 - float32 inputs are computed in float32; the softmax losses compute
   ``log_softmax = (x - max) - log(sum(exp(x - max)))``, which cancels for a confident row.
 
-Python lists become float32 (``torch.get_default_dtype()``).
+Python lists become float32 (``torch.get_default_dtype()``). A class ``weight`` and the target of
+``binary_cross_entropy`` given as arrays must have the input's dtype: PyTorch raises for another
+dtype, and so does this module.
 """
 
 from __future__ import annotations
@@ -115,6 +117,22 @@ def _class_last(fn: str, x: FloatArray) -> tuple[FloatArray, int]:
     return (x if cdim == x.ndim - 1 else np.moveaxis(x, cdim, -1)), cdim
 
 
+def _same_dtype(fn: str, name: str, value: Any, dtype: np.dtype[Any]) -> FloatArray:
+    """A tensor argument that PyTorch requires in the input's dtype.
+
+    PyTorch raises ``expected scalar type Float but found Double`` for a class ``weight`` (and
+    ``Found dtype Double but expected Float`` for a ``binary_cross_entropy`` target) of another
+    dtype; so does this. A Python list or scalar has no dtype of its own and takes the input's.
+    """
+    got = value.dtype if isinstance(value, (np.ndarray, np.generic)) else None
+    if got is not None and got != dtype:
+        raise TypeError(
+            f"{fn}: {name} must have the input's dtype {dtype}, as PyTorch requires; got dtype "
+            f"{got}. Convert it first, e.g. {name}.astype(np.{dtype})."
+        )
+    return as_labels(fn, name, value, dtype)
+
+
 def _class_weight(fn: str, weight: Any, c: int, dtype: Any) -> FloatArray | None:
     if weight is None:
         return None
@@ -124,7 +142,7 @@ def _class_weight(fn: str, weight: Any, c: int, dtype: Any) -> FloatArray | None
             f"{fn}: weight must have one entry per class, shape ({c},); "
             f"got weight.shape={fmt_shape(w.shape)}."
         )
-    return w
+    return _same_dtype(fn, "weight", weight, dtype)  # shape first, as PyTorch checks
 
 
 def _index_target(fn: str, target: Any, xl: FloatArray) -> np.ndarray[Any, Any]:
@@ -343,6 +361,7 @@ def binary_cross_entropy(
             f"{fn}: target must have the input's shape; got target.shape={fmt_shape(y.shape)}, "
             f"input.shape={fmt_shape(p.shape)}."
         )
+    y = _same_dtype(fn, "target", target, p.dtype)
     check_no_nan(fn, "input", p, np)
     check_in_range(
         fn,
