@@ -553,3 +553,24 @@ def test_sklearn_label_order_warning_says_y_prob() -> None:
     with pytest.warns(UserWarning, match="Labels passed were") as rec_sk:
         sk.log_loss([0, 2], p, labels=[2, 1, 0])
     assert [str(w.message) for w in rec_sk] == [expected]
+
+
+def test_compat_submodules_reachable_through_the_package() -> None:
+    """``from crossentropy import compat; compat.torch`` works without naming each submodule."""
+    code = (
+        "import sys\n"
+        "from crossentropy import compat\n"
+        "assert 'crossentropy.compat.sklearn' not in sys.modules\n"
+        "v = compat.sklearn.log_loss([1, 0], [0.9, 0.2])\n"
+        "assert 'crossentropy.compat.sklearn' in sys.modules\n"
+        "assert set(dir(compat)) >= set(compat.__all__)\n"
+        "try:\n"
+        "    compat.nothing\n"
+        "except AttributeError as e:\n"
+        "    assert 'nothing' in str(e)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+        "print(repr(float(v)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == sklearn.log_loss([1, 0], [0.9, 0.2])
