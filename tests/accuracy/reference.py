@@ -15,6 +15,10 @@ The remaining subtractions (soft labels: ``A p_j`` against ``a_j``; ``(1-y) sigm
 ``prec - 80`` bits; :func:`evaluate` then recomputes at 2x and 4x the precision, so every stored
 reference has at least 80 correct bits (exactly 0 only when it is 0 at 4x precision too).
 
+This is the test tree's one mpmath reference: ``tests/reference``, the kernel, gradient and
+conformance tests use it too (:func:`encode_all` for the ULP metric of ``ulp.py``,
+:func:`numeric_grad` to differentiate its loss formulas independently of its gradient formulas).
+
 Conventions at the edges are the library's documented ones, restated here independently: ``0 *
 inf = 0`` for a term with zero weight; a row with ``k`` entries at ``+inf`` puts mass ``1/k`` on
 each (no limit exists: this is a convention, listed in docs/accuracy.md); ``-inf`` logits have

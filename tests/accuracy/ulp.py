@@ -6,6 +6,10 @@ about 77 significant bits at any magnitude, far beyond float64's exponent range
 (``exp(-1e30)`` keeps its value). Special values are stored in ``hi`` with
 ``lo = e = 0``: an exact 0, +-inf and NaN.
 
+This is the test tree's one ULP metric. References from mpmath go through
+``reference.encode_all``; a computed result taken as the reference (the fast path against the
+reference path) goes through :func:`exact_floats`.
+
 Definitions (``docs/accuracy.md`` restates them for users), for an output format with precision
 ``p`` bits and minimum normal exponent ``emin`` (float16: 11, -14; float32: 24, -126;
 float64: 53, -1022):
