@@ -17,23 +17,11 @@ import pytest
 from hypothesis import settings
 
 from crossentropy import _kernels
-from tests._support.paths import PATHS, on_path
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("quick", max_examples=10, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-@pytest.fixture(params=PATHS)
-def forced_path(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str]]]:
-    """Each test on the reference path, then on the fused kernels forced for every input size.
-
-    Yields ``(path, kernels)``: ``kernels`` names the kernels that ran (none on the reference
-    path), so a test can assert that the fast path really computed its result.
-    """
-    with on_path(request.param, min_size=0) as calls:
-        yield request.param, calls
 
 
 @pytest.fixture(autouse=True)
