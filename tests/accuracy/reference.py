@@ -15,6 +15,10 @@ The remaining subtractions (soft labels: ``A p_j`` against ``a_j``; ``(1-y) sigm
 ``prec - 80`` bits; :func:`evaluate` then recomputes at 2x and 4x the precision, so every stored
 reference has at least 80 correct bits (exactly 0 only when it is 0 at 4x precision too).
 
+This is the test tree's one mpmath reference: ``tests/reference``, the kernel, gradient and
+conformance tests use it too (:func:`encode_all` for the ULP metric of ``ulp.py``,
+:func:`numeric_grad` to differentiate its loss formulas independently of its gradient formulas).
+
 Conventions at the edges are the library's documented ones, restated here independently: ``0 *
 inf = 0`` for a term with zero weight; a row with ``k`` entries at ``+inf`` puts mass ``1/k`` on
 each (no limit exists: this is a convention, listed in docs/accuracy.md); ``-inf`` logits have
@@ -41,10 +45,12 @@ __all__ = [
     "categorical_logits",
     "categorical_probs",
     "encode",
+    "encode_all",
     "evaluate",
     "log_sigmoid",
     "logsumexp",
     "mse",
+    "numeric_grad",
     "sigmoid",
     "sigmoid_xent",
     "softmax_parts",
@@ -128,6 +134,58 @@ def encode(v: Any) -> tuple[float, float, int]:
         lo = float(m - hi)
     # |hi| may round up to 1: e stays that of the exact value, so its ulp is the right one.
     return (hi, lo, max(e, -_E_CLAMP))
+
+
+def encode_all(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`encode` of each value (mpmath numbers, floats or decimal strings, parsed exactly).
+
+    Returns the arrays ``(hi, lo, e)`` that ``ulp.ulp_error`` takes.
+    """
+    seq = values if isinstance(values, (list, tuple)) else [values]
+    enc = [encode(v if isinstance(v, (mpf, str)) else X(v)) for v in seq]
+    hi = np.array([t[0] for t in enc], dtype=np.float64)
+    lo = np.array([t[1] for t in enc], dtype=np.float64)
+    return hi, lo, np.array([t[2] for t in enc], dtype=np.int64)
+
+
+def numeric_grad(
+    f: Callable[[list[mpf]], mpf],
+    x: Sequence[float],
+    *,
+    scale: Sequence[float] | None = None,
+    direction: int = 0,
+    dps: int | None = None,
+) -> list[mpf]:
+    """``d f / d x_i`` for each ``i`` by ``mpmath.diff`` (one-sided when ``direction`` is +-1).
+
+    For checking analytic gradients against the loss formulas of this module, independently of
+    their gradient formulas. The step is ``scale_i * 10**-dps``: ``scale_i`` is how far ``x_i``
+    is from a singularity (``p`` or ``1 - p`` for probabilities, 1 for logits). ``dps`` defaults
+    to 60 digits plus enough that an O(|x|) loss still resolves derivatives as small as
+    ``e**-2|x|``. The result keeps that precision; the working precision is restored on return.
+    """
+    finite = [abs(float(v)) for v in x if math.isfinite(float(v))]
+    if dps is None:
+        dps = 60 + int(0.9 * max(finite, default=0.0))
+    flag, kappa = _flag[0], list(_kappa)
+    try:
+        with mp.workdps(dps):
+            base = [X(v) for v in x]
+            scales = [mpf(1)] * len(base) if scale is None else [X(s) for s in scale]
+            out = []
+            for i in range(len(base)):
+
+                def fi(t: mpf, i: int = i) -> mpf:
+                    xx = list(base)
+                    xx[i] = base[i] + t
+                    return f(xx)
+
+                h = scales[i] * mpf(10) ** (-dps)
+                out.append(mpmath.diff(fi, 0, h=h, direction=direction))
+            return out
+    finally:  # the loss functions' sub() bookkeeping belongs to evaluate(), not to this
+        _flag[0] = flag
+        _kappa[:] = kappa
 
 
 # --------------------------------------------------------------------------------------------

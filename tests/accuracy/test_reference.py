@@ -174,3 +174,24 @@ def test_stored_references_are_current(dtype: str) -> None:
             assert same.all(), lc.case.name  # type: ignore[attr-defined]
             assert (e == got[2]).all(), lc.case.name  # type: ignore[attr-defined]
             assert np.allclose(lo, got[1], rtol=2.0**-20, atol=2.0**-90), lc.case.name  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("row", [[700.0, 0.0, -700.0], [40.0, -3.0, 1.5], [3.0, 2.9999]], ids=str)
+def test_numeric_grad_agrees_with_the_analytic_gradients_in_the_tails(row: list[float]) -> None:
+    """numeric_grad (the gradient tests' reference) against the formulas of this module, where
+    the entries span hundreds of orders of magnitude; the working precision is left as found."""
+    prec = mp.prec
+    for k in range(len(row)):
+        a = [mpf(1) if j == k else mpf(0) for j in range(len(row))]
+        num = R.numeric_grad(lambda v, a=a: R.categorical_logits(a, v, [])[0], row)
+        (_, grad), _ = R.evaluate(R.categorical_logits, a, R.as_mp(row), range(len(row)))
+        for n_j, g_j in zip(num, grad, strict=True):
+            with mp.workprec(R.BASE_PREC):
+                assert abs(n_j - g_j) <= abs(g_j) * mpf(2) ** -100, (k, n_j, g_j)
+    for x in (40.0, -40.0, 700.0, -700.0):
+        for y in (0.0, 1.0, 0.3):
+            num = R.numeric_grad(lambda v, y=y: R.sigmoid_xent(mpf(y), v[0], mpf(3))[0], [x])[0]
+            (_, g), _ = R.evaluate(R.sigmoid_xent, mpf(y), mpf(x), mpf(3))
+            with mp.workprec(R.BASE_PREC):
+                assert abs(num - g) <= abs(g) * mpf(2) ** -100, (x, y, num, g)
+    assert mp.prec == prec

@@ -7,7 +7,7 @@ import pytest
 from mpmath import mp, mpf
 
 from . import reference as R
-from .ulp import fmt, ulp_error
+from .ulp import exact_floats, fmt, max_ulp_error, ulp_error
 
 
 def _ref(v: object) -> tuple[float, float, int]:
@@ -96,3 +96,37 @@ def test_formats() -> None:
         assert 2.0 ** (1 - f.p) == fi.eps
         assert 2.0**f.emin == fi.tiny
         assert 2.0 ** (f.emin - f.p + 1) == fi.smallest_subnormal
+
+
+def test_exact_floats_are_their_own_reference() -> None:
+    """Floats as references (one computed result against another): the same metric."""
+    vals = np.array([1.0, -1.5, 3e-310, 0.0, -0.0, np.inf, -np.inf, np.nan, 1e300])
+    hi, lo, e = exact_floats(vals)
+    assert (lo == 0).all()
+    assert ulp_error(vals, hi, lo, e, "float64").tolist() == [0.0] * vals.size
+    for v in vals[np.isfinite(vals) & (vals != 0)]:
+        mine, theirs = exact_floats([v]), R.encode_all([float(v)])
+        assert all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
+    up = np.nextafter(vals, np.inf)
+    assert ulp_error(up[:3], hi[:3], lo[:3], e[:3], "float64").tolist() == [1.0, 1.0, 1.0]
+    # an exact 0 admits only a zero, an infinity only itself, NaN only NaN
+    assert ulp_error(5e-324, *exact_floats(0.0), "float64") == np.inf
+    assert ulp_error(np.inf, *exact_floats(-np.inf), "float64") == np.inf
+    assert ulp_error(np.nan, *exact_floats(1.0), "float64") == np.inf
+    # narrower formats: the reference's own ULP (float16 1 + 2**-10 is 1 ULP above 1)
+    f16 = np.float16(1.0)
+    assert ulp_error(np.nextafter(f16, np.float16(2)), *exact_floats(f16), "float16") == 1.0
+
+
+def test_encode_all_and_max() -> None:
+    with mp.workprec(400):
+        third = mpf(1) / 3
+    ref = R.encode_all([third, "0.1", 2.0, mpf("inf"), np.float32(0.5)])
+    assert ref[0][3] == np.inf
+    assert ref[2].dtype == np.int64
+    # "0.1" is parsed exactly, not through the nearest double, which is 0.4 ULP from it
+    assert ulp_error(0.1, ref[0][1], ref[1][1], ref[2][1], "float64") == pytest.approx(0.4)
+    got = np.array([float(third), 0.1, 2.0, np.inf, 0.5])
+    # the largest of 1/3 (1/3 ULP), 0.1 (0.4), then three exact ones
+    assert max_ulp_error(got, ref, "float64") == pytest.approx(0.4)
+    assert max_ulp_error(np.array([]), exact_floats(np.array([])), "float64") == 0.0

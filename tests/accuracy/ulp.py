@@ -6,6 +6,10 @@ about 77 significant bits at any magnitude, far beyond float64's exponent range
 (``exp(-1e30)`` keeps its value). Special values are stored in ``hi`` with
 ``lo = e = 0``: an exact 0, +-inf and NaN.
 
+This is the test tree's one ULP metric. References from mpmath go through
+``reference.encode_all``; a computed result taken as the reference (the fast path against the
+reference path) goes through :func:`exact_floats`.
+
 Definitions (``docs/accuracy.md`` restates them for users), for an output format with precision
 ``p`` bits and minimum normal exponent ``emin`` (float16: 11, -14; float32: 24, -126;
 float64: 53, -1022):
@@ -28,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["FORMATS", "Format", "fmt", "rounded", "ulp_error"]
+__all__ = ["FORMATS", "Format", "exact_floats", "fmt", "max_ulp_error", "rounded", "ulp_error"]
 
 
 class Format(NamedTuple):
@@ -106,3 +110,25 @@ def rounded(hi: Any, lo: Any, e: Any, dtype: Any) -> np.ndarray:
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         v = np.ldexp(hi + lo, e)
     return v.astype(dtype)
+
+
+def exact_floats(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binary floats of any format, taken as exact references: ``(hi, lo, e)`` for ulp_error.
+
+    For comparing two computed results (the fast path against the reference path, a float32
+    result against the float64 one rounded): the second is the reference, exactly as given.
+    """
+    v = np.asarray(values).astype(np.float64)  # exact: every format here fits in float64
+    m, e = np.frexp(v)  # v = m * 2**e with 0.5 <= |m| < 1; 0, +-inf and NaN come back as is
+    special = ~np.isfinite(v) | (v == 0)
+    return np.where(special, v, m), np.zeros_like(v), np.where(special, 0, e).astype(np.int64)
+
+
+def max_ulp_error(computed: Any, reference: tuple[Any, Any, Any], dtype: Any) -> float:
+    """The largest :func:`ulp_error` of ``computed`` against ``reference = (hi, lo, e)``.
+
+    ``reference`` comes from ``reference.encode_all`` (mpmath values) or :func:`exact_floats`;
+    an empty input gives 0.
+    """
+    err = ulp_error(computed, *reference, dtype)
+    return float(err.max()) if err.size else 0.0

@@ -1,6 +1,8 @@
 """Edge cases of the gradients: tails, infinite logits, probabilities of exactly 0 and 1,
-ignored and zero-weight samples. References come from mpmath (``gradref``): the losses'
-definitions at 60+ digits, differentiated by ``mpmath.diff``.
+ignored and zero-weight samples. References: the loss formulas of ``tests/accuracy/reference.py``
+differentiated numerically by ``mpmath.diff`` (``numeric_grad``, 60+ digits), so the library's
+analytic gradients are checked against the losses' derivatives, not against another gradient
+formula; errors in ULP by the shared metric (``tests/accuracy/ulp.py``).
 """
 
 from __future__ import annotations
@@ -8,25 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import ml_dtypes
-import mpmath as mp
 import numpy as np
 import pytest
-from gradref import (
-    binary_focal_logits,
-    binary_focal_prob,
-    binary_prob,
-    categorical_focal_logits,
-    categorical_focal_prob,
-    mp_grad,
-    sigmoid_logits,
-    softmax_xent,
-    ulp_error,
-)
+from mpmath import mpf
 
 import crossentropy as ce
+from tests.accuracy import reference as R
+from tests.accuracy.ulp import max_ulp_error
 
 inf = np.inf
 BF16 = ml_dtypes.bfloat16
+mp_grad = R.numeric_grad
+X = R.X
 
 
 def _onehot(k: int, c: int) -> list[float]:
@@ -34,7 +29,39 @@ def _onehot(k: int, c: int) -> list[float]:
 
 
 def _max_ulp(got: Any, ref: list[Any], dtype: Any) -> float:
-    return max(ulp_error(g, r, dtype) for g, r in zip(np.ravel(got), ref, strict=True))
+    return max_ulp_error(np.ravel(got), R.encode_all(list(ref)), dtype)
+
+
+# The losses of tests/accuracy/reference.py with float arguments, on mpmath logits/probabilities
+# (what numeric_grad differentiates).
+
+
+def softmax_xent(a: list[float], x: list[mpf]) -> mpf:
+    return R.categorical_logits([X(v) for v in a], x, [])[0]
+
+
+def sigmoid_logits(z: float, x: mpf, w: float = 1.0) -> mpf:
+    return R.sigmoid_xent(X(z), x, X(w))[0]
+
+
+def binary_prob(y: float, p: mpf, w: float = 1.0) -> mpf:
+    return R.binary_probs(X(y), p, X(w))[0]
+
+
+def binary_focal_prob(y: float, p: mpf, gamma: float) -> mpf:
+    return R.binary_focal_probs(X(y), p, X(gamma), None)[0]
+
+
+def binary_focal_logits(y: float, x: mpf, gamma: float) -> mpf:
+    return R.binary_focal_logits(X(y), x, X(gamma), None)[0]
+
+
+def categorical_focal_prob(a: list[float], p: list[mpf], gamma: float) -> mpf:
+    return R.categorical_focal_probs([X(v) for v in a], p, X(gamma), [])[0]
+
+
+def categorical_focal_logits(a: list[float], x: list[mpf], gamma: float) -> mpf:
+    return R.categorical_focal_logits([X(v) for v in a], x, X(gamma), [])[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,17 +379,10 @@ def test_categorical_focal_infinite_logits_give_the_limit(
 
 
 def _one_sided(f: Any, p: list[float], i: int) -> float:
-    """d f / d p_i at a boundary, from inside [0, 1]."""
+    """d f / d p_i at a boundary, from inside [0, 1] (60 digits, a step of 1e-40)."""
     direction = 1 if p[i] == 0.0 else -1
-    with mp.workdps(60):
-        base = [mp.mpf(v) for v in p]
-
-        def fi(t: Any) -> Any:
-            xx = list(base)
-            xx[i] = base[i] + t
-            return f(xx)
-
-        return float(mp.diff(fi, 0, direction=direction, h=mp.mpf(10) ** -40))
+    scale = [1e20 if j == i else 1.0 for j in range(len(p))]  # 1e20 * 10**-60 = 1e-40
+    return float(mp_grad(f, p, scale=scale, direction=direction, dps=60)[i])
 
 
 @pytest.mark.parametrize("gamma", [None, 0.0, 0.5, 2.0])

@@ -1,138 +1,39 @@
-"""Generate ``reference.json``: loss values computed with mpmath at 80 digits, from the formulas.
+"""Generate ``reference.json``: exact loss values from the formulas, with mpmath.
 
 Run from the repository root::
 
     python tests/reference/generate_reference.py
 
-The formulas are written independently of the library and without cancellation, e.g.
-``-log softmax(x)_k = log1p(sum_{j != k} exp(x_j - x_k))``, so the reference is exact to far more
-digits than float64 holds. For each case the inputs are rounded to float64 and to float32 first,
-and the reference is computed from the rounded inputs, then rounded once to the dtype.
-The edge conventions match the library's documented limits (e.g. several +inf logits share the
-probability mass evenly).
+The formulas are the shared references of ``tests/accuracy/reference.py`` (written without
+cancellation, evaluated at 200 bits and more where a subtraction cancels), so this file holds only
+the cases. For each case the inputs (labels and predictions) are rounded to float64 and to float32
+first, as the test hands them to the library, and the reference is computed exactly from the
+rounded inputs; label smoothing is applied exactly, ``y (1 - eps) + eps / C``. Values are stored
+as 40-digit decimal strings, far more than float64 holds. The edge conventions are the
+library's documented limits (e.g. several +inf logits share the probability mass evenly).
+
+Nothing here depends on the machine: the inputs are literals rounded by IEEE conversions (no
+libm, no sort, no unique) and mpmath computes in integers.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import mpmath as mp
 import numpy as np
 
-DPS = 80  # digits; set only inside build(), never globally (other tests share mpmath)
+if __name__ == "__main__":  # run as a script: make the test tree importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.accuracy import reference as R
+
 INF = float("inf")
-
-
-def mpf(v: float) -> Any:
-    return mp.mpf(v) if math.isfinite(v) else (mp.inf if v > 0 else -mp.inf)
-
-
-# ------------------------------------------------------------------------------------ formulas
-
-
-def nll_softmax(row: list[float], k: int) -> Any:
-    """-log softmax(row)_k, without cancellation."""
-    n_inf = sum(1 for v in row if v == INF)
-    if n_inf:
-        return mp.log(n_inf) if row[k] == INF else mp.inf
-    if row[k] == -INF:
-        return mp.inf
-    xk = mpf(row[k])
-    return mp.log1p(mp.fsum(mp.exp(mpf(v) - xk) for j, v in enumerate(row) if j != k and v > -INF))
-
-
-def softmax(row: list[float]) -> list[Any]:
-    return [mp.exp(-nll_softmax(row, k)) for k in range(len(row))]
-
-
-def logsumexp(row: list[float]) -> Any:
-    if any(v == INF for v in row):
-        return mp.inf
-    finite = [mpf(v) for v in row if v > -INF]
-    if not finite:
-        return -mp.inf
-    i = finite.index(max(finite))
-    m = finite[i]
-    return m + mp.log1p(mp.fsum(mp.exp(v - m) for j, v in enumerate(finite) if j != i))
-
-
-def softplus(x: float) -> Any:
-    if x == INF:
-        return mp.inf
-    if x == -INF:
-        return mp.mpf(0)
-    v = mpf(x)
-    return v + mp.log1p(mp.exp(-v)) if v > 0 else mp.log1p(mp.exp(v))
-
-
-def sigmoid(x: float) -> Any:
-    if x == INF:
-        return mp.mpf(1)
-    if x == -INF:
-        return mp.mpf(0)
-    return 1 / (1 + mp.exp(-mpf(x)))
-
-
-def xlog(coef: Any, nl: Any) -> Any:
-    """coef * nl with 0 * inf = 0."""
-    return mp.mpf(0) if coef == 0 else coef * nl
-
-
-def neg_log(p: float) -> Any:
-    return mp.inf if p == 0 else -mp.log(mpf(p))
-
-
-def neg_log1m(p: float) -> Any:
-    return mp.inf if p == 1 else -mp.log1p(-mpf(p))
-
-
-def categorical(targets: list[float], row: list[float], logits: bool) -> Any:
-    terms = []
-    for c, a in enumerate(targets):
-        if a == 0:
-            continue
-        nl = nll_softmax(row, c) if logits else neg_log(row[c])
-        terms.append(mpf(a) * nl)
-    return mp.fsum(terms)
-
-
-def binary_elem(y: float, v: float, logits: bool, pw: float = 1.0) -> Any:
-    pos = softplus(-v) if logits else neg_log(v)
-    neg = softplus(v) if logits else neg_log1m(v)
-    return xlog(mpf(pw) * mpf(y), pos) + xlog(1 - mpf(y), neg)
-
-
-def focal_elem(y: float, v: float, logits: bool, gamma: float, alpha: float | None) -> Any:
-    p = sigmoid(v) if logits else mpf(v)
-    q = sigmoid(-v) if logits else 1 - mpf(v)
-    pos = softplus(-v) if logits else neg_log(v)
-    neg = softplus(v) if logits else neg_log1m(v)
-    a_pos = mpf(y) if alpha is None else mpf(alpha) * mpf(y)
-    a_neg = 1 - mpf(y) if alpha is None else (1 - mpf(alpha)) * (1 - mpf(y))
-    g = mpf(gamma)
-    fq = mp.mpf(1) if gamma == 0 else q**g
-    fp = mp.mpf(1) if gamma == 0 else p**g
-    return xlog(a_pos, xlog(fq, pos)) + xlog(a_neg, xlog(fp, neg))
-
-
-def focal_cat(targets: list[float], row: list[float], logits: bool, gamma: float) -> Any:
-    probs = softmax(row) if logits else [mpf(v) for v in row]
-    terms = []
-    for c, a in enumerate(targets):
-        if a == 0:
-            continue
-        nl = nll_softmax(row, c) if logits else neg_log(row[c])
-        q = 1 - probs[c]
-        if logits and all(v > -INF for v in row) and not any(v == INF for v in row):
-            xc = mpf(row[c])
-            others = mp.fsum(mp.exp(mpf(v) - xc) for j, v in enumerate(row) if j != c)
-            q = others / (1 + others)
-        f = mp.mpf(1) if gamma == 0 else q ** mpf(gamma)
-        terms.append(mpf(a) * xlog(f, nl))
-    return mp.fsum(terms)
+mpf = R.X
 
 
 # ------------------------------------------------------------------------------------ cases
@@ -181,64 +82,84 @@ def as_str(v: Any) -> str:
     return mp.nstr(v, 40)
 
 
-def case(fn: str, args: list[Any], kwargs: dict[str, Any], compute: Any) -> dict[str, Any]:
-    """Evaluate ``compute`` on the inputs rounded to each dtype; args[1] is the predictions."""
+Compute = Callable[[Any, Any], list[Any]]
+
+
+def case(fn: str, args: list[Any], kwargs: dict[str, Any], compute: Compute) -> dict[str, Any]:
+    """Evaluate ``compute(labels, preds)`` on the inputs rounded to each dtype, as exact mpmath
+    numbers (nested like the inputs; labels None for the primitives, integer labels as given)."""
     out: dict[str, Any] = {"fn": fn, "args": args, "kwargs": kwargs, "expected": {}}
+    labels, preds = args
     for name, dt in (("float64", np.float64), ("float32", np.float32)):
-        preds = rounded(args[1], dt)
-        out["expected"][name] = [as_str(v) for v in compute(preds)]
+        x = _exact(rounded(preds, dt))
+        y = labels
+        if labels is not None and np.asarray(labels).dtype.kind == "f":
+            y = _exact(rounded(labels, dt))
+        values, _ = R.evaluate(compute, y, x)
+        out["expected"][name] = [as_str(v) for v in values]
     return out
 
 
+def _exact(v: Any) -> Any:
+    return [_exact(e) for e in v] if isinstance(v, list) else mpf(v)
+
+
+def nll(x: list[Any], k: int) -> Any:
+    """-log softmax(x)_k."""
+    return R.softmax_parts(x)[0][k]
+
+
+def smoothed(k: int, c: int, eps: float) -> list[Any]:
+    """The one-hot target of class ``k`` smoothed exactly: ``(1 - eps) [j = k] + eps / C``."""
+    e = mpf(eps)
+    return [(1 - e if j == k else 0) + e / c for j in range(c)]
+
+
 def build() -> list[dict[str, Any]]:
-    with mp.workdps(DPS):
-        return _build()
-
-
-def _build() -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
     # Sparse and one-hot softmax cross-entropy, row by row.
     for row, k in ROWS:
         onehot = [1.0 if j == k else 0.0 for j in range(len(row))]
         cases.append(
             case("sparse_softmax_cross_entropy_with_logits", [[k], [row]], {},
-                 lambda x, k=k: [nll_softmax(x[0], k)])
+                 lambda y, x: [nll(x[0], y[0])])
         )  # fmt: skip
         cases.append(
             case("softmax_cross_entropy_with_logits", [[onehot], [row]], {},
-                 lambda x, t=onehot: [categorical(t, x[0], True)])
+                 lambda y, x: [R.categorical_logits(y[0], x[0], [])[0]])
         )  # fmt: skip
     # Soft and smoothed labels.
     for row, _ in ROWS[:12]:
         c = len(row)
-        soft = [1.0 / c] * c
         cases.append(
-            case("softmax_cross_entropy_with_logits", [[soft], [row]], {},
-                 lambda x, t=soft: [categorical(t, x[0], True)])
+            case("softmax_cross_entropy_with_logits", [[[1.0 / c] * c], [row]], {},
+                 lambda y, x: [R.categorical_logits(y[0], x[0], [])[0]])
         )  # fmt: skip
-        smooth = [0.9 + 0.1 / c] + [0.1 / c] * (c - 1)
         cases.append(
             case("sparse_softmax_cross_entropy_with_logits", [[0], [row]],
                  {"label_smoothing": 0.1},
-                 lambda x, t=smooth: [categorical(t, x[0], True)])
+                 lambda y, x, c=c: [R.categorical_logits(smoothed(y[0], c, 0.1), x[0], [])[0]])
         )  # fmt: skip
     # Sigmoid cross-entropy, element-wise, hostile logits, hard and soft labels, pos_weight.
-    for y in (0.0, 1.0, 0.3):
-        labels = [y] * len(HOSTILE_LOGITS)
+    one, pw = mpf(1.0), mpf(2.5)
+    for lab in (0.0, 1.0, 0.3):
+        labels = [lab] * len(HOSTILE_LOGITS)
         cases.append(
             case("sigmoid_cross_entropy_with_logits", [labels, HOSTILE_LOGITS], {},
-                 lambda x, y=y: [binary_elem(y, v, True) for v in x])
+                 lambda y, x: [R.sigmoid_xent(a, v, one)[0] for a, v in zip(y, x, strict=True)])
         )  # fmt: skip
         cases.append(
             case("weighted_cross_entropy_with_logits", [labels, HOSTILE_LOGITS],
                  {"pos_weight": 2.5},
-                 lambda x, y=y: [binary_elem(y, v, True, 2.5) for v in x])
+                 lambda y, x: [R.sigmoid_xent(a, v, pw)[0] for a, v in zip(y, x, strict=True)])
         )  # fmt: skip
     # Binary cross-entropy from probabilities, element by element (axis of length 1).
-    for y in (0.0, 1.0, 0.25):
+    for lab in (0.0, 1.0, 0.25):
         cases.append(
-            case("binary_crossentropy", [[[y]] * len(HOSTILE_PROBS), [[p] for p in HOSTILE_PROBS]],
-                 {}, lambda x, y=y: [binary_elem(y, r[0], False) for r in x])
+            case("binary_crossentropy",
+                 [[[lab]] * len(HOSTILE_PROBS), [[p] for p in HOSTILE_PROBS]], {},
+                 lambda y, x: [R.binary_probs(a[0], r[0], one)[0]
+                               for a, r in zip(y, x, strict=True)])
         )  # fmt: skip
     # Categorical from probabilities.
     prob_rows = [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1], [1e-300, 1.0 - 1e-12, 1e-12], [0.0, 1.0, 0.0]]
@@ -247,48 +168,50 @@ def _build() -> list[dict[str, Any]]:
             onehot = [1.0 if j == k else 0.0 for j in range(3)]
             cases.append(
                 case("categorical_crossentropy", [[onehot], [prow]], {},
-                     lambda x, t=onehot: [categorical(t, x[0], False)])
+                     lambda y, x: [R.categorical_probs(y[0], x[0], [])[0]])
             )  # fmt: skip
     # Focal losses.
     for gamma in (0.5, 2.0):
+        g = mpf(gamma)
         for alpha in (None, 0.25):
-            for y in (0.0, 1.0):
+            al = None if alpha is None else mpf(alpha)
+            for lab in (0.0, 1.0):
                 kw: dict[str, Any] = {"gamma": gamma, "from_logits": True}
                 if alpha is not None:
                     kw["alpha"] = alpha
                 finite = [v for v in HOSTILE_LOGITS if abs(v) < 1e5]
                 cases.append(
-                    case("binary_focal_crossentropy", [[[y]] * len(finite), [[v] for v in finite]],
-                         kw, lambda x, y=y, g=gamma, a=alpha:
-                         [focal_elem(y, r[0], True, g, a) for r in x])
+                    case("binary_focal_crossentropy",
+                         [[[lab]] * len(finite), [[v] for v in finite]], kw,
+                         lambda y, x, g=g, al=al: [R.binary_focal_logits(a[0], r[0], g, al)[0]
+                                                   for a, r in zip(y, x, strict=True)])
                 )  # fmt: skip
         for row, k in ROWS[:12]:
             onehot = [1.0 if j == k else 0.0 for j in range(len(row))]
             cases.append(
                 case("categorical_focal_crossentropy", [[onehot], [row]],
                      {"gamma": gamma, "from_logits": True},
-                     lambda x, t=onehot, g=gamma: [focal_cat(t, x[0], True, g)])
+                     lambda y, x, g=g: [R.categorical_focal_logits(y[0], x[0], g, [])[0]])
             )  # fmt: skip
     # Primitives.
     for row, _ in ROWS:
-        cases.append(case("logsumexp", [None, [row]], {}, lambda x: [logsumexp(x[0])]))
+        cases.append(case("logsumexp", [None, [row]], {}, lambda _, x: [R.logsumexp(x[0])]))
         cases.append(
             case("log_softmax", [None, [row]], {},
-                 lambda x: [-nll_softmax(x[0], k) for k in range(len(x[0]))])
+                 lambda _, x: [-v for v in R.softmax_parts(x[0])[0]])
         )  # fmt: skip
-        cases.append(case("softmax", [None, [row]], {}, lambda x: softmax(x[0])))
-    cases.append(case("softplus", [None, HOSTILE_LOGITS], {}, lambda x: [softplus(v) for v in x]))
-    cases.append(case("sigmoid", [None, HOSTILE_LOGITS], {}, lambda x: [sigmoid(v) for v in x]))
-    cases.append(
-        case("log_sigmoid", [None, HOSTILE_LOGITS], {}, lambda x: [-softplus(-v) for v in x])
-    )
+        cases.append(case("softmax", [None, [row]], {}, lambda _, x: R.softmax_parts(x[0])[1]))
+    for fn, f in (("softplus", R.softplus), ("sigmoid", R.sigmoid), ("log_sigmoid", R.log_sigmoid)):
+        cases.append(
+            case(fn, [None, HOSTILE_LOGITS], {}, lambda _, x, f=f: [f(v) for v in x])
+        )  # fmt: skip
     return cases
 
 
 def main() -> None:
     cases = build()
     meta = {"generator": "tests/reference/generate_reference.py", "mpmath": mp.__version__,
-            "dps": DPS}  # fmt: skip
+            "reference": "tests/accuracy/reference.py", "bits": R.BASE_PREC}  # fmt: skip
     path = Path(__file__).with_name("reference.json")
     path.write_text(json.dumps({"meta": meta, "cases": cases}, indent=1) + "\n")
     print(f"wrote {len(cases)} cases to {path}")
