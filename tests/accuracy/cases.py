@@ -3,12 +3,18 @@
 :func:`reference_for` restates each public function's documented semantics (label smoothing,
 weights, the mean over the label axis, ignored samples, the reductions) on top of the exact
 building blocks of :mod:`reference`. The stored form is one compressed ``.npz`` per dtype holding
-a JSON manifest and the arrays; see ``make_reference.py``.
+a JSON manifest (each case's function and options, the hash of ``suite.py`` and what made the
+file), the input arrays (each distinct array once) and the encoded references; see
+``make_reference.py``. The tests run on the stored inputs: nothing they compare is rebuilt.
+:func:`build_difference` checks that this machine still builds the same suite.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +23,17 @@ import numpy as np
 from mpmath import mp, mpf
 
 from . import reference as R
-from .suite import Case, build
+from .suite import Case, build, source_digest
 
 __all__ = [
+    "CODE_CHANGED",
     "DATA_DIR",
+    "PLATFORM",
     "Loaded",
+    "build_difference",
     "call_library",
     "load",
+    "provenance",
     "reference_for",
     "save",
 ]
@@ -284,39 +294,126 @@ def encoded(case: Case) -> dict[str, np.ndarray]:
     return out
 
 
+def _cpu_features() -> list[str]:
+    """NumPy's dispatch targets that are enabled in this process (for the stored provenance)."""
+    try:
+        from numpy._core import _multiarray_umath as mu
+    except ImportError:  # NumPy < 2
+        from numpy.core import _multiarray_umath as mu  # type: ignore[no-redef]
+    feats = getattr(mu, "__cpu_features__", {})
+    return [f for f in getattr(mu, "__cpu_dispatch__", []) if feats.get(f)]
+
+
+def provenance() -> dict[str, Any]:
+    """What made the stored data: the suite's source hash, NumPy, the CPU's dispatch targets."""
+    return {
+        "suite_source": source_digest(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "dispatch": _cpu_features(),
+        "NPY_DISABLE_CPU_FEATURES": os.environ.get("NPY_DISABLE_CPU_FEATURES", ""),
+    }
+
+
+class _Inputs:
+    """The input arrays of a dtype's cases, each distinct array stored once."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self._keys: dict[bytes, str] = {}
+
+    def key(self, a: np.ndarray) -> str:
+        a = np.asarray(a)
+        if not a.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+            a = a.copy()
+        h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode() + a.tobytes()).digest()
+        if h not in self._keys:
+            self._keys[h] = f"in{len(self._keys)}"
+            self.arrays[self._keys[h]] = a
+        return self._keys[h]
+
+
+def _describe_case(case: Case, inputs: _Inputs) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for k, v in case.kwargs.items():
+        if isinstance(v, np.ndarray):
+            kwargs[k] = {"input": inputs.key(v)}
+        elif v is None or isinstance(v, bool | int | float | str):
+            kwargs[k] = v
+        else:
+            raise TypeError(f"save: option {k}={v!r} of {case.name} is not storable in JSON")
+    return {
+        "name": case.name,
+        "fn": case.fn,
+        "dtype": case.dtype,
+        "soft": case.soft,
+        "classes": case.classes,
+        "grad": case.grad,
+        "args": [inputs.key(a) for a in case.args],
+        "kwargs": kwargs,
+        "grad_idx": None if case.grad_idx is None else inputs.key(case.grad_idx),
+        "digest": case.digest(),
+    }
+
+
 def save(path: Path, cases: Sequence[Case], refs: Sequence[dict[str, np.ndarray]]) -> None:
-    """Write the encoded references of ``cases``; the inputs are rebuilt by :mod:`suite`."""
-    arrays: dict[str, np.ndarray] = {}
-    manifest = []
-    for i, (case, ref) in enumerate(zip(cases, refs, strict=True)):
-        manifest.append({"name": case.name, "digest": case.digest()})
+    """Write ``cases`` (their inputs, each distinct array once) and their encoded references."""
+    inputs = _Inputs()
+    manifest = [_describe_case(case, inputs) for case in cases]
+    arrays: dict[str, np.ndarray] = dict(inputs.arrays)
+    for i, ref in enumerate(refs):
         for k, v in ref.items():
             kind, part = k.split("_")
             arrays[f"{kind}{i}_{part}"] = v
-    arrays["manifest"] = np.array(json.dumps(manifest))
+    meta = {"provenance": provenance(), "cases": manifest}
+    arrays["manifest"] = np.array(json.dumps(meta))
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
 
 
-def load(dtype: str, path: Path | None = None) -> list[Loaded]:
-    """The suite of ``dtype`` (rebuilt) with the stored references; fails on stale data."""
-    path = DATA_DIR / f"{dtype}.npz" if path is None else path
-    cases = build(dtype)
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     with np.load(path, allow_pickle=False) as z:
-        manifest = json.loads(str(z["manifest"]))
-        data = {k: z[k] for k in z.files}
-    stale = [
-        c.name
-        for c, m in zip(cases, manifest, strict=False)
-        if m["name"] != c.name or m["digest"] != c.digest()
-    ]
-    if stale or len(manifest) != len(cases):
+        meta = json.loads(str(z["manifest"]))
+        data = {k: z[k] for k in z.files if k != "manifest"}
+    if not isinstance(meta, dict) or "cases" not in meta:
         raise RuntimeError(
-            f"{path}: the stored references do not match the suite ({len(stale)} cases differ, "
-            f"e.g. {stale[:3]}); regenerate them with `python tests/accuracy/make_reference.py`."
+            f"{path}: no stored inputs (an old format); regenerate with "
+            "`python tests/accuracy/make_reference.py`."
         )
+    return meta, data
+
+
+def _stored_cases(path: Path, meta: dict[str, Any], data: dict[str, np.ndarray]) -> list[Case]:
     out = []
-    for i, case in enumerate(cases):
+    for m in meta["cases"]:
+        kwargs = {k: data[v["input"]] if isinstance(v, dict) else v for k, v in m["kwargs"].items()}
+        case = Case(
+            m["name"],
+            m["fn"],
+            m["dtype"],
+            tuple(data[k] for k in m["args"]),
+            kwargs,
+            soft=m["soft"],
+            classes=m["classes"],
+            grad=m["grad"],
+            grad_idx=None if m["grad_idx"] is None else data[m["grad_idx"]],
+        )
+        if case.digest() != m["digest"]:
+            raise RuntimeError(
+                f"{path}: the stored inputs of {case.name} do not hash to their stored digest "
+                f"({case.digest()} != {m['digest']}): the file is damaged; regenerate with "
+                "`python tests/accuracy/make_reference.py`."
+            )
+        out.append(case)
+    return out
+
+
+def load(dtype: str, path: Path | None = None) -> list[Loaded]:
+    """The stored cases of ``dtype``, their inputs and references (nothing is rebuilt)."""
+    path = DATA_DIR / f"{dtype}.npz" if path is None else path
+    meta, data = _read(path)
+    out = []
+    for i, case in enumerate(_stored_cases(path, meta, data)):
 
         def ref(p: str) -> tuple[np.ndarray, ...]:
             return (
@@ -328,3 +425,101 @@ def load(dtype: str, path: Path | None = None) -> list[Loaded]:
         grad = ref(f"g{i}") if case.grad else None
         out.append(Loaded(case, ref(f"v{i}"), grad, data.get(f"g{i}_k")))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Is the stored suite the one this code builds on this machine?
+
+CODE_CHANGED = (
+    "the suite's code changed since the references were made "
+    "(regenerate with `python tests/accuracy/make_reference.py`)"
+)
+PLATFORM = (
+    "this machine builds the suite differently from the machine that made the references: "
+    "a platform dependence in tests/accuracy/suite.py (do not regenerate; fix the suite)"
+)
+
+
+def _show(a: np.ndarray, i: int) -> str:
+    """Element ``i`` of ``a``, with its sign visible (``-0.0``) and, for floats, its bits."""
+    v = a.reshape(-1)[i]
+    if a.dtype.kind == "f":
+        bits = v.view(f"u{a.dtype.itemsize}")
+        return f"{float(v)!r} (0x{int(bits):0{2 * a.dtype.itemsize}x})"
+    return repr(v.item())
+
+
+def _array_difference(what: str, stored: np.ndarray, built: np.ndarray) -> str | None:
+    if stored.dtype != built.dtype or stored.shape != built.shape:
+        return (
+            f"{what}: stored {stored.dtype}{list(stored.shape)}, "
+            f"built {built.dtype}{list(built.shape)}"
+        )
+    s = np.ascontiguousarray(stored).reshape(-1).view(f"u{stored.dtype.itemsize}")
+    b = np.ascontiguousarray(built).reshape(-1).view(f"u{built.dtype.itemsize}")
+    diff = np.flatnonzero(s != b)
+    if diff.size == 0:
+        return None
+    i = int(diff[0])
+    index = np.unravel_index(i, stored.shape) if stored.ndim > 1 else (i,)
+    idx = ", ".join(str(int(j)) for j in index)
+    return (
+        f"{what}[{idx}]: stored {_show(stored, i)}, built {_show(built, i)} "
+        f"({diff.size} of {stored.size} entries differ)"
+    )
+
+
+def _case_difference(stored: Case, built: Case) -> str | None:
+    if stored.name != built.name:
+        return f"case {stored.name!r} is {built.name!r} in the built suite"
+    for f in ("fn", "dtype", "soft", "classes", "grad"):
+        if getattr(stored, f) != getattr(built, f):
+            return f"{stored.name}: {f} is {getattr(stored, f)!r}, built {getattr(built, f)!r}"
+    if len(stored.args) != len(built.args):
+        return f"{stored.name}: {len(stored.args)} arguments, built {len(built.args)}"
+    for j, (a, b) in enumerate(zip(stored.args, built.args, strict=True)):
+        d = _array_difference(f"{stored.name} args[{j}]", np.asarray(a), np.asarray(b))
+        if d:
+            return d
+    if sorted(stored.kwargs) != sorted(built.kwargs):
+        return f"{stored.name}: options {sorted(stored.kwargs)}, built {sorted(built.kwargs)}"
+    for k in sorted(stored.kwargs):
+        a, b = stored.kwargs[k], built.kwargs[k]
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            d = _array_difference(f"{stored.name} {k}", np.asarray(a), np.asarray(b))
+        else:
+            d = None if (type(a), a) == (type(b), b) else f"{stored.name}: {k}={a!r}, built {b!r}"
+        if d:
+            return d
+    if (stored.grad_idx is None) != (built.grad_idx is None):
+        return f"{stored.name}: grad_idx {stored.grad_idx is not None}, built {built.grad_idx}"
+    if stored.grad_idx is not None and built.grad_idx is not None:
+        return _array_difference(f"{stored.name} grad_idx", stored.grad_idx, built.grad_idx)
+    return None
+
+
+def build_difference(dtype: str, path: Path | None = None) -> str | None:
+    """None if :func:`suite.build` gives the stored inputs of ``dtype`` bit for bit; else why not.
+
+    The message says which of two things happened, from the stored hash of ``suite.py``: its
+    code changed since the references were made (regenerate), or it did not and this machine
+    builds the suite differently (a platform dependence: fix the suite, do not regenerate).
+    """
+    path = DATA_DIR / f"{dtype}.npz" if path is None else path
+    meta, data = _read(path)
+    stored = _stored_cases(path, meta, data)
+    built = build(dtype)
+    diffs = [d for s, b in zip(stored, built, strict=False) if (d := _case_difference(s, b))]
+    if len(stored) != len(built):
+        diffs.append(f"{len(stored)} cases stored, {len(built)} built")
+    if not diffs:
+        return None
+    made = meta["provenance"]
+    here = provenance()
+    why = CODE_CHANGED if made["suite_source"] != here["suite_source"] else PLATFORM
+    shown = "\n  ".join(diffs[:5]) + ("\n  ..." if len(diffs) > 5 else "")
+    return (
+        f"{path}: {why}.\n"
+        f"{len(diffs)} of {len(stored)} cases differ:\n  {shown}\n"
+        f"made with {made}\nthis process: {here}"
+    )

@@ -2,8 +2,12 @@
 
 Builds the hostile suite (:mod:`suite`) for float16, float32 and float64, computes the exact
 value and gradient of every case with mpmath (:mod:`reference`, at least 200 bits, more where a
-subtraction cancels) and writes ``data/<dtype>.npz``. Takes a few minutes on two cores; needs
-numpy and mpmath only (not the library, not the frameworks).
+subtraction cancels) and writes ``data/<dtype>.npz``: the inputs (each distinct array once), the
+options, the references, the hash of ``suite.py`` and the NumPy and CPU dispatch that made them.
+The tests run on these stored inputs; ``test_portable.py`` checks that the suite still builds
+them bit for bit, here and under NumPy's other SIMD dispatch. Regenerate after changing
+``suite.py`` or ``reference.py``, never to make a portability failure go away. Takes a few
+minutes on two cores; needs numpy and mpmath only (not the library, not the frameworks).
 """
 
 from __future__ import annotations

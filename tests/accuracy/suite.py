@@ -3,18 +3,23 @@
 :func:`build` returns, for one dtype, a list of :class:`Case`: a public function of
 ``crossentropy``, its inputs (already in the dtype, so the reference is exact for *these* floats)
 and its options. ``make_reference.py`` adds the mpmath reference of each case and stores both in
-``data/``; the tests and ``benchmarks/accuracy.py`` read them from there.
+``data/``; the tests and ``benchmarks/accuracy.py`` read them from there, so what they compare
+is never rebuilt. ``test_portable.py`` rebuilds the suite (also under other SIMD dispatch, in
+subprocesses) and checks it gives the stored inputs bit for bit: the build must not depend on
+the CPU, NumPy's SIMD dispatch, the libm or which of two equal keys a sort keeps (+0.0 and
+-0.0). So it uses integer arithmetic and correctly rounded operations only, and no sort sees a
+signed zero.
 
 What is covered (the issue's list and a little more):
 
-* logits 0, +-1e-30, +-1e-8, +-16.7, +-17, +-36.7, +-88.7, +-89, +-709, +-710, +-745, +-1e4,
+* logits 0, -0.0, +-1e-30, +-1e-8, +-16.7, +-17, +-36.7, +-88.7, +-89, +-709, +-710, +-745, +-1e4,
   +-1e30, +-inf, each with its two floating-point neighbours; the thresholds where ``exp``
   overflows or underflows and where ``1 + e^-x`` rounds to 1, for float16, float32 and float64;
   random logits of every scale;
 * probabilities 0, 5e-324, 1e-45, 1e-12, 1 - 1e-12, the float just below 1, and 1 (as each dtype
   rounds them), with neighbours, random and log-uniform ones near 0 and 1;
-* rows such as [1e4, -1e4], [30, 0 x 9], [1e6, 1e6 + 1, 1e6 - 1], every pair of the special logits,
-  rows with +-inf, and class counts 2, 3, 10, 100, 1000, 10 000 and 50 000;
+* rows such as [1e4, -1e4], [-0.0, 0.0], [30, 0 x 9], [1e6, 1e6 + 1, 1e6 - 1], every pair of
+  the special logits, rows with +-inf, and class counts 2, 3, 10, 100, 1000, 10 000 and 50 000;
 * hard, soft and smoothed labels, class weights, pos_weight, focal gamma 0.5 and 2 with alpha,
   sample weights, ignored samples and the "mean"/"sum" reductions.
 """
@@ -23,11 +28,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DTYPES", "Case", "build", "logit_values", "prob_values"]
+__all__ = ["DTYPES", "Case", "build", "logit_values", "prob_values", "source_digest"]
 
 DTYPES = ("float16", "float32", "float64")
 
@@ -205,6 +211,23 @@ class Stream:
         return w / w.sum(axis=-1, keepdims=True)
 
 
+def _canonical_unique(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, with -0.0 turned into +0.0 first.
+
+    ``np.unique`` sorts, and +0.0 and -0.0 compare equal: which of the two it keeps depends on
+    the sort NumPy dispatches to on this CPU (AVX-512, AVX2 or baseline each keep a different
+    one). With one zero left there are no equal keys, and the result is the same everywhere.
+    """
+    v = np.where(values == 0, np.zeros((), values.dtype), values)
+    return np.unique(v)
+
+
+def _with_signed_zero(sorted_values: np.ndarray) -> np.ndarray:
+    """``sorted_values`` (canonical, one +0.0) with -0.0 added just before +0.0."""
+    i = int(np.searchsorted(sorted_values, 0.0))
+    return np.insert(sorted_values, i, np.copysign(np.zeros((), sorted_values.dtype), -1.0))
+
+
 def _with_neighbours(values: np.ndarray, dtype: Any) -> np.ndarray:
     with np.errstate(over="ignore"):
         v = values.astype(dtype)
@@ -228,7 +251,8 @@ def logit_values(dtype: Any, rng: Stream) -> np.ndarray:
     v = np.concatenate([v, rand, np.array([np.inf, -np.inf], dtype)])
     with np.errstate(over="ignore"):
         v = v.astype(dtype)
-    return np.unique(v)  # sorted, +-0 merged
+    # Sorted, +-0 merged canonically; then -0.0 once, explicitly (its own entry, before +0.0).
+    return _with_signed_zero(_canonical_unique(v))
 
 
 def prob_values(dtype: Any, rng: Stream) -> np.ndarray:
@@ -250,7 +274,7 @@ def prob_values(dtype: Any, rng: Stream) -> np.ndarray:
         ]
     )
     v = v[(v >= 0) & (v <= 1)]
-    return np.unique(v)
+    return _canonical_unique(v)
 
 
 def _grid(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -406,7 +430,7 @@ def _row_sets(d: np.dtype, rng: Stream) -> dict[int, np.ndarray]:
 
     inf = np.inf
     special = np.array((*SPECIAL_LOGITS, inf))
-    special = np.unique(np.concatenate([special, -special]))
+    special = _canonical_unique(np.concatenate([special, -special]))
     sets: dict[int, np.ndarray] = {}
     a, b = _grid(special, special)
     pairs = np.stack([a, b], axis=1)
@@ -423,6 +447,8 @@ def _row_sets(d: np.dtype, rng: Stream) -> dict[int, np.ndarray]:
             arr(pairs.tolist()),
             arr(nb),
             arr([[1e4, -1e4], [-1e4, 1e4]]),
+            # Signed zeros, explicitly: equal maxima of opposite sign.
+            arr([[-0.0, 0.0], [0.0, -0.0], [-0.0, -0.0], [-0.0, 1.0], [-0.0, -1.0]]),
             rng.normal(5.0, (40, 2)).astype(d),
         ]
     )
@@ -493,7 +519,8 @@ def _softmax(dt: str, rng: Stream) -> list[Case]:
     for c, x in _row_sets(d, rng).items():
         n = x.shape[0]
         xf = x.astype(np.float64)
-        k_max = np.argmax(xf, axis=-1)
+        # The first maximum; -0.0 and +0.0 made one value so no tie depends on their signs.
+        k_max = np.argmax(np.where(xf == 0, 0.0, xf), axis=-1)
         k_rand = rng.integers(0, c, n)
         onehot = _onehot(k_max, c, d)
         soft = _soft_labels((n, c), d, rng)
@@ -623,10 +650,14 @@ def _prob_rows(d: np.dtype, rng: Stream) -> dict[int, np.ndarray]:
     out = {3: np.array(r3).astype(d)}
     for c, n in ((3, 30), (10, 20), (1000, 2)):
         p = rng.simplex((n, c))
-        if c <= 10:  # sharpen: powers of the weights, renormalised (exact operations only)
+        if c <= 10:  # sharpen: powers of the weights, renormalised
             p = p * p
             p = p * p
-            p = p / p.sum(axis=-1, keepdims=True)
+            # The rows' sums, added left to right: np.sum's pairwise order is not promised.
+            total = p[:, 0].copy()
+            for j in range(1, c):
+                total += p[:, j]
+            p = p / total[:, None]
         p = p.astype(d)
         out[c] = np.concatenate([out[c], p]) if c in out else p
     return out
@@ -677,3 +708,15 @@ def build(dtype: str) -> list[Case]:
     """Every case for one dtype (deterministic: seeded per dtype)."""
     rng = Stream(20_240_601 + DTYPES.index(dtype))
     return _elementwise(dtype, rng) + _softmax(dtype, rng) + _softmax_probs(dtype, rng)
+
+
+def source_digest() -> str:
+    """A hash of this file, the code that builds the suite (line endings normalised).
+
+    Stored with the references: when a rebuilt suite differs from the stored inputs, it tells
+    "this code changed" (regenerate) from "this machine builds it differently" (fix the code).
+    Any edit here counts as a change of the code, a comment too: regenerate after editing this
+    file (the references of the cases it did not change come out the same).
+    """
+    text = Path(__file__).read_bytes().replace(b"\r\n", b"\n")
+    return hashlib.sha256(text).hexdigest()[:20]

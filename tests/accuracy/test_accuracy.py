@@ -52,9 +52,10 @@ def _lse_kappa(lc: Loaded) -> np.ndarray | None:
     if lc.case.fn != "logsumexp":
         return None
     x = lc.case.args[0].astype(np.float64)
+    # lse from the stored exact value, not np.logaddexp: a bound must not depend on the libm.
+    lse = rounded(*lc.value, "float64")
     with np.errstate(all="ignore"):
         m = x.max(axis=-1)
-        lse = np.logaddexp.reduce(x, axis=-1)
         kappa = (np.abs(m) + (lse - m)) / np.abs(lse)
     return np.where(np.isfinite(kappa), kappa, 1.0)
 
