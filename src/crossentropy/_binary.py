@@ -12,7 +12,15 @@ from . import _kernels
 from ._fp import SCALE, SCALE_EXP, SCALE_INV, TINY, mul0
 from ._namespace import array_namespace, astype, compute_dtype, to_output
 from ._primitives import sigmoid_parts
-from ._reduction import LossResult, Tiny, kernel_scale, mean_total, reduce_loss, sample_weights
+from ._reduction import (
+    LossResult,
+    Tiny,
+    kernel_scale,
+    mean_total,
+    reduce_loss,
+    reduced,
+    sample_weights,
+)
 from ._registry import register
 from ._summation import accurate_sum
 from ._validation import (
@@ -435,7 +443,7 @@ def _sigmoid_fast(fn: str, labels: Any, logits: np.ndarray, o: _Options) -> Loss
         if o.sample_weight is not None:
             w = check_weight(fn, "sample_weight", o.sample_weight, np, (logits.shape, ()))
             w = np.asarray(w, np.float64)
-    total = 0.0
+    total = None
     gdiv = 1.0
     if o.reduction == "mean":
         total = mean_total(
@@ -456,9 +464,7 @@ def _sigmoid_fast(fn: str, labels: Any, logits: np.ndarray, o: _Options) -> Loss
         value = to_output(np, val.reshape(logits.shape), logits.dtype)
     else:
         with np.errstate(all="ignore"):
-            s = accurate_sum(np, rowsum.reshape(-1), exact=True)
-            if o.reduction == "mean":
-                s = s / total if total > 0 else np.zeros(())
+            s = reduced(np, accurate_sum(np, rowsum.reshape(-1), exact=True), total, np.float64)
         value = to_output(np, np.asarray(s), logits.dtype)
     g = None if target is None else _kernels.grad_result(target, logits, logits.ndim - 1, copy_to)
     return LossResult(value, g)

@@ -234,6 +234,47 @@ def _sparse_loss(
     return loss
 
 
+def _sparse_core(
+    xp: Any,
+    xl: Any,
+    k: Any,
+    ls: float,
+    cw: Any | None,
+    exact: bool,
+    from_logits: bool,
+    need_grad: bool,
+) -> tuple[Any, Any, Tiny | None]:
+    """Sparse cross-entropy of ``xl`` (compute dtype, class axis last) and labels ``k`` in
+    ``[0, C)``: ``(loss, grad, tiny)``, the gradient of each sample's loss (None unless
+    ``need_grad``) and, for float64 logits (``exact``), their tiny terms for the reduction."""
+    c = xl.shape[-1]
+    cdt = xl.dtype
+    hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
+    tiny = None
+    if from_logits:
+        sh = shift_exp(xp, xl, exact_shift=exact)
+        loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, exact)
+        if exact:  # float64: tiny terms go to the reduction scaled
+
+            def targets() -> Any:
+                h = _one_hot(xp, k, c, xl) if hot is None else hot
+                return _sparse_targets(xp, h, k, ls, cw, c, cdt)
+
+            tiny = softmax_tiny_parts(xp, xl, loss, targets, _cw_gain(xp, cw))
+    else:
+        loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, exact)
+    grad = None
+    if need_grad:
+        a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
+        if not from_logits:
+            grad = xp.where(a == 0, 0.0, -a / xl)
+        elif ls > 0 and exact:
+            grad = softmax_grad_dd(xp, xl, sh, a)
+        else:
+            grad = softmax_grad(xp, sh, a)
+    return loss, grad, tiny
+
+
 # --------------------------------------------------------------------------------------------
 # Shared preparation
 
@@ -380,30 +421,8 @@ def _sparse(
     if ignore is not None:
         valid = k != ignore
         k = xp.where(valid, k, 0)
-    hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
-    tiny = None
     with np.errstate(all="ignore"):
-        if from_logits:
-            sh = shift_exp(xp, xl, exact_shift=arr.dtype == cdt)
-            loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, arr.dtype == cdt)
-            if arr.dtype == cdt:  # float64: tiny terms go to the reduction scaled
-
-                def targets() -> Any:
-                    h = _one_hot(xp, k, c, xl) if hot is None else hot
-                    return _sparse_targets(xp, h, k, ls, cw, c, cdt)
-
-                tiny = softmax_tiny_parts(xp, xl, loss, targets, _cw_gain(xp, cw))
-        else:
-            loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, arr.dtype == cdt)
-        grad = None
-        if need_grad:
-            a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
-            if not from_logits:
-                grad = xp.where(a == 0, 0.0, -a / xl)
-            elif ls > 0 and arr.dtype == cdt:
-                grad = softmax_grad_dd(xp, xl, sh, a)
-            else:
-                grad = softmax_grad(xp, sh, a)
+        loss, grad, tiny = _sparse_core(xp, xl, k, ls, cw, arr.dtype == cdt, from_logits, need_grad)
         return reduce_loss(
             fn,
             xp,

@@ -276,6 +276,61 @@ def _binary_focal(
     )
 
 
+def _focal_softmax_core(
+    xp: Any, xl: Any, a: Any, g: float, exact: bool, need_grad: bool
+) -> tuple[Any, Any]:
+    """Categorical focal loss of logits ``xl`` (compute dtype, class axis last) and targets
+    ``a`` (smoothed, alpha-weighted): the per-sample loss and, when asked, its gradient."""
+    sh = shift_exp(xp, xl, exact_shift=exact)
+    nll = sh.neg_log_softmax()
+    # 1 - p_c = T_c / (1 + S), T_c = sum_{j != c} exp(x_j - m) (the argmax term is 1).
+    # The focal factor (1 - p_c)^g multiplies the relative error of T_c by g, and at the
+    # maximum T = S, where the term is ~S^(g+1): float64 carries S as hi + lo, and
+    # 1 + S and the quotient with their rounding errors, then takes pow (never
+    # exp(g log q), which multiplies the error by |g log q|).
+    if exact:
+        s_hi, s_lo, e_hi, e_lo = normaliser_dd(xp, xl, sh)
+        z = 1.0 + s_hi
+        z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
+        t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
+        t_lo = xp.where(sh.is_arg, s_lo, 0.0)
+        q = t / z
+        qz, qz_lo = two_prod(q, z)
+        q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
+        q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
+        f = _pow_dd(xp, g, q, q_lo)
+        small_s = s_hi <= 1.0
+        l1, l1_lo = _log1p_dd(xp, xp.where(small_s, s_hi, 0.0), xp.where(small_s, s_lo, 0.0))
+        l1 = xp.where(small_s, l1 + l1_lo, xp.log1p(s_hi) + s_lo / z)
+        nll = xp.where(sh.is_arg, l1, nll)
+    else:  # float16/float32 inputs: float64 is ~2**29 times finer than needed
+        e_hi, e_lo = sh.e, 0.0
+        t = xp.where(sh.is_arg, sh.s, 1.0 + (sh.s - sh.e))
+        t_lo = 0.0
+        f = _pow_dd(xp, g, t / (1.0 + sh.s))
+    loss = accurate_sum(xp, mul0(xp, a, mul0(xp, f, nll)), -1, exact=exact)
+    grad = None
+    if need_grad:
+        # d(f_c nll_c)/dx_j = (p_j - [j = c]) h_c, h_c = f_c (1 + g p_c nll_c / (1 - p_c)):
+        # the gradient of sum_c a_c h_c (-log p_c) at fixed h, reusing softmax_grad.
+        h = f
+        if g != 0:
+            # p_c nll_c / (1 - p_c) = e_c nll_c / T_c: the normaliser cancels (e = 1 at
+            # the maximum); its limit at p_c = 1 (T_c = 0) is 1.
+            e_c = xp.where(sh.is_arg, 1.0, e_hi + e_lo)
+            t_safe = xp.where(t == 0, 1.0, t)
+            pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
+            h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
+        b = mul0(xp, a, h)
+        if exact:
+            # The entries are ~S^(g+1) at a confident maximum and cancel for soft labels:
+            # the double-double gradient, from the pieces already computed.
+            grad = softmax_grad_dd(xp, xl, sh, b, parts=(s_hi, s_lo, e_hi, e_lo))
+        else:
+            grad = softmax_grad(xp, sh, b)
+    return loss, grad
+
+
 def _categorical_focal(
     fn: str,
     y_true: Any,
@@ -316,56 +371,7 @@ def _categorical_focal(
     a = y if al is None else y * astype(xp, al, cdt)
     with np.errstate(all="ignore"):
         if from_logits:
-            exact = arr.dtype == cdt
-            sh = shift_exp(xp, xl, exact_shift=exact)
-            nll = sh.neg_log_softmax()
-            # 1 - p_c = T_c / (1 + S), T_c = sum_{j != c} exp(x_j - m) (the argmax term is 1).
-            # The focal factor (1 - p_c)^g multiplies the relative error of T_c by g, and at the
-            # maximum T = S, where the term is ~S^(g+1): float64 carries S as hi + lo, and
-            # 1 + S and the quotient with their rounding errors, then takes pow (never
-            # exp(g log q), which multiplies the error by |g log q|).
-            if exact:
-                s_hi, s_lo, e_hi, e_lo = normaliser_dd(xp, xl, sh)
-                z = 1.0 + s_hi
-                z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
-                t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
-                t_lo = xp.where(sh.is_arg, s_lo, 0.0)
-                q = t / z
-                qz, qz_lo = two_prod(q, z)
-                q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
-                q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
-                f = _pow_dd(xp, g, q, q_lo)
-                small_s = s_hi <= 1.0
-                l1, l1_lo = _log1p_dd(
-                    xp, xp.where(small_s, s_hi, 0.0), xp.where(small_s, s_lo, 0.0)
-                )
-                l1 = xp.where(small_s, l1 + l1_lo, xp.log1p(s_hi) + s_lo / z)
-                nll = xp.where(sh.is_arg, l1, nll)
-            else:  # float16/float32 inputs: float64 is ~2**29 times finer than needed
-                e_hi, e_lo = sh.e, 0.0
-                t = xp.where(sh.is_arg, sh.s, 1.0 + (sh.s - sh.e))
-                t_lo = 0.0
-                f = _pow_dd(xp, g, t / (1.0 + sh.s))
-            loss = accurate_sum(xp, mul0(xp, a, mul0(xp, f, nll)), -1, exact=exact)
-            grad = None
-            if need_grad:
-                # d(f_c nll_c)/dx_j = (p_j - [j = c]) h_c, h_c = f_c (1 + g p_c nll_c / (1 - p_c)):
-                # the gradient of sum_c a_c h_c (-log p_c) at fixed h, reusing softmax_grad.
-                h = f
-                if g != 0:
-                    # p_c nll_c / (1 - p_c) = e_c nll_c / T_c: the normaliser cancels (e = 1 at
-                    # the maximum); its limit at p_c = 1 (T_c = 0) is 1.
-                    e_c = xp.where(sh.is_arg, 1.0, e_hi + e_lo)
-                    t_safe = xp.where(t == 0, 1.0, t)
-                    pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
-                    h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
-                b = mul0(xp, a, h)
-                if exact:
-                    # The entries are ~S^(g+1) at a confident maximum and cancel for soft labels:
-                    # the double-double gradient, from the pieces already computed.
-                    grad = softmax_grad_dd(xp, xl, sh, b, parts=(s_hi, s_lo, e_hi, e_lo))
-                else:
-                    grad = softmax_grad(xp, sh, b)
+            loss, grad = _focal_softmax_core(xp, xl, a, g, arr.dtype == cdt, need_grad)
         else:
             omp, omp_lo = _one_minus(xp, xl)
             f = _pow_dd(xp, g, omp, omp_lo)

@@ -113,6 +113,14 @@ def mean_total(xp: Any, w: Any | None, shape: tuple[int, ...], *, exact: bool) -
     return accurate_sum(xp, w, exact=exact) if w is not None else float(_count(shape))
 
 
+def reduced(xp: Any, s: Any, total: Any | None, dtype: Any) -> Any:
+    """The value of a "sum" (``total`` None: ``s``) or a "mean" (``s / total``, 0 where the
+    total weight is 0), from the weighted sum ``s`` and :func:`mean_total`'s ``total``."""
+    if total is None:
+        return s
+    return s / total if bool(total > 0) else xp.zeros((), dtype=dtype)
+
+
 def kernel_scale(
     w: np.ndarray | None, shape: tuple[int, ...], reduction: str, need_grad: bool
 ) -> np.ndarray:
@@ -171,12 +179,8 @@ def reduce_loss(
         )
         if reduction == "none":
             value = contrib
-        elif reduction == "sum":
-            value = accurate_sum(xp, contrib, exact=exact)
-        elif bool(total > 0):
-            value = accurate_sum(xp, contrib, exact=exact) / total
         else:
-            value = xp.zeros((), dtype=loss.dtype)
+            value = reduced(xp, accurate_sum(xp, contrib, exact=exact), total, loss.dtype)
         if tiny is not None and tiny.loss is not None:
             wmax = 1.0 if w is None else _max(xp, w)
             # Rounding errors of tiny losses, in units of 2**-1074, are multiplied by gain * w
