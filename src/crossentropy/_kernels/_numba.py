@@ -172,6 +172,16 @@ def exp_f64(d):
 _two_sum_low = njit(**_OPTS)(two_sum_low)
 
 
+@njit(forceinline=True, **_OPTS)
+def exp_diff(xj, m):
+    """``(d, low, e)`` for a float64 entry: ``x_j - m = d + low`` exactly (TwoSum) and
+    ``e = exp(d + low)`` to within one rounding (0 below -745.2, where ``exp`` is 0)."""
+    d = xj - m
+    low = _two_sum_low(xj, -m, d)
+    e = exp_f64(d)
+    return d, low, (0.0 if d < -745.2 else e + e * low)
+
+
 @njit(**_OPTS)
 def row_max(xr, mx, bad):
     """``(max, any NaN)`` of a row over ``LANES`` accumulators (a NaN never wins a ``>``)."""
@@ -211,12 +221,9 @@ def exp_block(xr, m, buf, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
+            d, _, e = exp_diff(xr[j], m)
             ties += 1 if d == 0.0 else 0
-            buf[j] = 0.0 if (d < -745.2 or d == 0.0) else e + e * low
+            buf[j] = 0.0 if d == 0.0 else e
     else:
         for j in range(xr.size):
             d = np.float64(xr[j]) - m
@@ -232,11 +239,7 @@ def exp_block_store(xr, m, buf, ob, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
-            e = 0.0 if d < -745.2 else e + e * low
+            d, _, e = exp_diff(xr[j], m)
             ob[j] = e
             ties += 1 if d == 0.0 else 0
             buf[j] = 0.0 if d == 0.0 else e
@@ -258,11 +261,7 @@ def exp_block_inplace(xr, m, buf, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
-            e = 0.0 if d < -745.2 else e + e * low
+            d, _, e = exp_diff(xr[j], m)
             xr[j] = e
             ties += 1 if d == 0.0 else 0
             buf[j] = 0.0 if d == 0.0 else e
@@ -385,11 +384,10 @@ def shift_at(xk, m, exact):
     xk = np.float64(xk)
     if xk == -np.inf:
         return np.inf, 0.0
-    d = xk - m
     if exact:
-        low = _two_sum_low(xk, -m, d)
-        e = exp_f64(d)
-        return -d - low, (0.0 if d < -745.2 else e + e * low)
+        d, low, e = exp_diff(xk, m)
+        return -d - low, e
+    d = xk - m
     return -d, exp_f32(d)
 
 
