@@ -365,7 +365,7 @@ def sigmoid_xent(
     with np.errstate(all="ignore"):
         run_rows(_module().sigmoid_xent, n, x.size, x, y, pos_weight, sw, int(mode), gdiv,
                  x.dtype == np.float64, check, grad is not None, _in_place(grad, x), target,
-                 values, 1 if per_element else 0, rowsum, status)  # fmt: skip
+                 values, per_element, rowsum, status)  # fmt: skip
     return values, rowsum, status
 
 

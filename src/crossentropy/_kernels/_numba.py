@@ -406,7 +406,7 @@ def tiny_window(xr, m):
     """Whether a row has an entry with ``-1500 < x_j - m < -690``: an exponential that is
     (nearly) subnormal, rounded to an absolute 2**-1075, yet one that a weight can lift. Float64
     rows that have one and a weight above ``_GAIN``, or a (nearly) subnormal loss, are handed
-    back to the reference path (status 3), which applies the weight before that rounding."""
+    back to the caller (status TINY), whose core applies the weight before that rounding."""
     wide()
     hit = 0
     for j in range(xr.size):
@@ -761,7 +761,7 @@ def sigmoid_xent(
     inplace,
     out,
     val,
-    val_mode,
+    per_element,
     rowsum,
     status,
     i0,
@@ -772,8 +772,8 @@ def sigmoid_xent(
     ``softplus(±x) = max(±x, 0) + log1p(t)``, ``t = exp(-|x|)``; gradient
     ``((1 - z) sigmoid(x) - w z sigmoid(-x)) * weight / gdiv``. ``sw_mode`` (a
     ``SampleWeights``) NONE: no sample weights, SCALAR: ``sw[0, 0]`` for all, PER_ELEMENT:
-    ``sw`` per element. ``val_mode`` 1 writes the weighted per-element values into ``val``, 0
-    sums them per row into ``rowsum`` (2 columns: hi, lo). ``status`` REFERENCE (with
+    ``sw`` per element. ``per_element``: write the weighted per-element values into ``val``;
+    otherwise sum them per row into ``rowsum`` (2 columns: hi, lo). ``status`` REFERENCE (with
     ``validate``): a NaN logit or a label outside [0, 1]; row not written.
     """
     wide()
@@ -800,7 +800,7 @@ def sigmoid_xent(
             if validate and bad:
                 status[i] = _REFERENCE  # this row of out is not meaningful: the caller raises
                 continue
-        if val_mode == 1:
+        if per_element:
             copy_block(row, val[i])
         else:
             rowsum[i, 0], rowsum[i, 1] = row_sum(row, buf, lob)
