@@ -73,7 +73,12 @@ _state: dict[str, Any] = {"module": None, "tried": False, "threads": None, "pool
 
 
 def _backend() -> ModuleType | None:
-    """The compiled kernels, or None when numba is not installed or the fast path is off."""
+    """The compiled kernels, or None when numba is not installed or the fast path is off.
+
+    The one place that reads ``CROSSENTROPY_FAST``. It reads it on each call (a dictionary
+    lookup), not once: the test suites and ``benchmarks/`` switch it within one process to
+    compare the kernels with the cores.
+    """
     if os.environ.get("CROSSENTROPY_FAST", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     if not _state["tried"]:
