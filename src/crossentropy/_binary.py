@@ -9,9 +9,18 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _kernels
-from ._namespace import array_namespace, astype, compute_dtype
+from ._fp import SCALE, SCALE_EXP, SCALE_INV, TINY, mul0
+from ._namespace import array_namespace, astype, compute_dtype, to_output
 from ._primitives import sigmoid_parts
-from ._reduction import SCALE, SCALE_EXP, SCALE_INV, TINY, LossResult, Tiny, reduce_loss
+from ._reduction import (
+    LossResult,
+    Tiny,
+    kernel_scale,
+    mean_total,
+    reduce_loss,
+    reduced,
+    sample_weights,
+)
 from ._registry import register
 from ._summation import accurate_sum
 from ._validation import (
@@ -24,6 +33,7 @@ from ._validation import (
     check_reduction,
     check_same_shape,
     check_weight,
+    value_checks_first,
 )
 
 __all__ = [
@@ -77,11 +87,6 @@ def prepare_elementwise(
         pw = check_weight(fn, "pos_weight", pos_weight, xp, ((), (c,)))
         pw = astype(xp, pw, cdt)
     return Elementwise(xp, astype(xp, lab, cdt), astype(xp, arr, cdt), arr.dtype, pw)
-
-
-def mul0(xp: Any, a: Any, b: Any) -> Any:
-    """``a * b`` with ``0 * inf = 0``: a term with zero weight contributes nothing."""
-    return xp.where(a == 0, 0.0, a * b)
 
 
 def sigmoid_xent_core(
@@ -202,24 +207,15 @@ def _binary(
     reduction: str = "none",
     validate: bool = True,
     need_grad: bool = False,
+    out: np.ndarray | None = None,
 ) -> LossResult:
-    if not from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
-        fast = _kernels.binary_probs_xent(
-            fn,
-            y_true,
-            y_pred,
-            label_smoothing=label_smoothing,
-            pos_weight=pos_weight,
-            axis=axis,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            validate=validate,
-            need_grad=need_grad,
-        )
-        if fast is not None:
-            return fast  # type: ignore[no-any-return]
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
+    if not from_logits and _kernels.applies(y_pred):  # NumPy float32/float64 probabilities
+        opts = _Options(pos_weight, sample_weight, reduction, validate, need_grad, out)
+        fast = _binary_fast(fn, y_true, y_pred, ls, axis, opts)
+        if fast is not None:
+            return fast
     ew = prepare_elementwise(
         fn,
         y_true,
@@ -287,20 +283,14 @@ def _sigmoid(
     reduction: str = "none",
     validate: bool = True,
     need_grad: bool = False,
+    out: np.ndarray | None = None,
 ) -> LossResult:
-    fast = _kernels.sigmoid_xent(  # fused kernel for NumPy float32/float64 (None: not applicable)
-        fn,
-        labels,
-        logits,
-        pos_weight,
-        sample_weight=sample_weight,
-        reduction=reduction,
-        validate=validate,
-        need_grad=need_grad,
-    )
-    if fast is not None:
-        return fast  # type: ignore[no-any-return]
     reduction = check_reduction(fn, reduction)
+    if _kernels.applies(logits):  # NumPy float32/float64 logits
+        opts = _Options(pos_weight, sample_weight, reduction, validate, need_grad, out)
+        fast = _sigmoid_fast(fn, labels, logits, opts)
+        if fast is not None:
+            return fast
     ew = prepare_elementwise(
         fn,
         labels,
@@ -337,6 +327,147 @@ def _sigmoid(
             out_dtype=ew.dtype,
             tiny=tiny,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# The fused kernels (NumPy float32/float64 predictions, class axis last): validate, run the
+# kernel, raise for the rows it reports, reduce. The gradient is formed in the kernel.
+
+
+class _Options(NamedTuple):
+    """The options a fast path passes on (``reduction`` already checked)."""
+
+    pos_weight: Any
+    sample_weight: Any
+    reduction: str
+    validate: bool
+    need_grad: bool
+    out: np.ndarray | None
+
+
+def _kernel_inputs(
+    fn: str, y_true: Any, y_pred: np.ndarray, names: tuple[str, str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(x rows, y rows)`` for an element-wise kernel, after the shape checks of
+    :func:`prepare_elementwise`; None for labels of a dtype the kernels do not take."""
+    t_name, p_name = names
+    lab = np.asarray(check_label_array(fn, t_name, y_true, np))
+    check_same_shape(fn, t_name, lab, p_name, y_pred)
+    lab_k = _kernels.kernel_labels(lab, y_pred.dtype)
+    if lab_k is None:
+        return None
+    return _kernels.rows(y_pred, y_pred.ndim - 1), _kernels.rows(lab_k, y_pred.ndim - 1)
+
+
+def _kernel_pos_weight(fn: str, pos_weight: Any, c: int) -> np.ndarray:
+    """``pos_weight`` checked as :func:`prepare_elementwise` does, float64 of shape ``(C,)``."""
+    if pos_weight is None:
+        return np.ones(c)
+    pw = np.asarray(check_weight(fn, "pos_weight", pos_weight, np, ((), (c,))), np.float64)
+    return np.ascontiguousarray(np.broadcast_to(pw, (c,)))
+
+
+def _reported(fn: str, kernel: str) -> AssertionError:
+    return AssertionError(f"{fn}: the {kernel} kernel reported a row that the checks accept")
+
+
+def _binary_fast(
+    fn: str, y_true: Any, y_pred: np.ndarray, ls: float, axis: Any, o: _Options
+) -> LossResult | None:
+    """:func:`_binary` from probabilities on the kernels; None where they do not apply (labels
+    of another dtype, ``axis`` not the last, no element along it)."""
+    got = _kernel_inputs(fn, y_true, y_pred, ("y_true", "y_pred"))
+    if got is None:
+        return None
+    x, y = got
+
+    def values() -> None:
+        prepare_elementwise(
+            fn, y_true, y_pred, from_logits=False, validate=True, pos_weight=o.pos_weight
+        )
+
+    with value_checks_first(values if o.validate else None):
+        pw = _kernel_pos_weight(fn, o.pos_weight, y_pred.shape[-1])
+        if check_axis(fn, axis, y_pred.ndim) != y_pred.ndim - 1 or x.shape[1] == 0:
+            return None
+        loss_shape = y_pred.shape[:-1]
+        w = sample_weights(fn, np, o.sample_weight, loss_shape, np.float64)
+    keep, add = (1.0, 0.0) if ls == 0 else (1.0 - ls, 0.5 * ls)
+    sc = kernel_scale(w, loss_shape, o.reduction, True) if o.need_grad else np.ones(x.shape[0])
+    target, copy_to = (
+        _kernels.grad_target(y_pred, y_pred.ndim - 1, x, o.out) if o.need_grad else (None, None)
+    )
+    loss, status = _kernels.binary_probs(x, y, pw, keep, add, sc, target, check=o.validate)
+    if status.any():  # only with validate: NaN, or a label or probability outside [0, 1]
+        values()
+        raise _reported(fn, "binary_probs")
+    result = reduce_loss(
+        fn,
+        np,
+        loss.reshape(loss_shape),
+        None,
+        weights=w,
+        reduction=o.reduction,
+        out_dtype=y_pred.dtype,
+    )
+    g = None if target is None else _kernels.grad_result(target, y_pred, y_pred.ndim - 1, copy_to)
+    return LossResult(result.value, g)
+
+
+def _sigmoid_fast(fn: str, labels: Any, logits: np.ndarray, o: _Options) -> LossResult | None:
+    """:func:`_sigmoid` on the kernel; None for labels of a dtype the kernels do not take.
+
+    The kernel sums each row's weighted values (compensated) for "sum" and "mean": the
+    per-element values are not stored; the rows' sums are added here in double-double.
+    """
+    names = ("labels", "logits")
+    got = _kernel_inputs(fn, labels, logits, names)
+    if got is None:
+        return None
+    x, y = got
+
+    def values() -> None:
+        prepare_elementwise(
+            fn,
+            labels,
+            logits,
+            from_logits=True,
+            validate=True,
+            pos_weight=o.pos_weight,
+            names=names,
+        )
+
+    with value_checks_first(values if o.validate else None):
+        pw = _kernel_pos_weight(fn, o.pos_weight, logits.shape[-1])
+        w = None
+        if o.sample_weight is not None:
+            w = check_weight(fn, "sample_weight", o.sample_weight, np, (logits.shape, ()))
+            w = np.asarray(w, np.float64)
+    total = None
+    gdiv = 1.0
+    if o.reduction == "mean":
+        total = mean_total(
+            np, None if w is None else np.broadcast_to(w, logits.shape), logits.shape, exact=True
+        )
+        gdiv = total if total > 0 else np.inf
+    target, copy_to = (
+        _kernels.grad_target(logits, logits.ndim - 1, x, o.out) if o.need_grad else (None, None)
+    )
+    per_element = o.reduction == "none"
+    val, rowsum, status = _kernels.sigmoid_xent(
+        x, y, pw, w, gdiv, target, per_element=per_element, check=o.validate
+    )
+    if status.any():  # only with validate: a NaN logit or a label outside [0, 1]
+        values()
+        raise _reported(fn, "sigmoid_xent")
+    if per_element:
+        value = to_output(np, val.reshape(logits.shape), logits.dtype)
+    else:
+        with np.errstate(all="ignore"):
+            s = reduced(np, accurate_sum(np, rowsum.reshape(-1), exact=True), total, np.float64)
+        value = to_output(np, np.asarray(s), logits.dtype)
+    g = None if target is None else _kernels.grad_result(target, logits, logits.ndim - 1, copy_to)
+    return LossResult(value, g)
 
 
 def binary_crossentropy(

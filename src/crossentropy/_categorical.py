@@ -8,20 +8,24 @@ predictions, computed from the same max, exponentials and normaliser as the loss
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _kernels
-from ._namespace import array_namespace, astype, compute_dtype, is_numpy
-from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp, two_prod
-from ._reduction import SCALE_INV, TINY, LossResult, Tiny, reduce_loss
+from ._fp import SCALE_INV, TINY, mul0, two_prod
+from ._kernels import RowStatus, Targets
+from ._namespace import array_namespace, astype, compute_dtype, device, is_numpy, move_last
+from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp
+from ._reduction import LossResult, Tiny, kernel_scale, reduce_loss, sample_weights
 from ._registry import register
 from ._summation import accurate_sum, dd_sum
 from ._validation import (
     check_axis,
     check_float_array,
+    check_ignore_index,
     check_in_range,
     check_label_array,
     check_label_smoothing,
@@ -32,6 +36,8 @@ from ._validation import (
     check_simplex_rows,
     check_sparse_labels,
     check_weight,
+    simplex_tolerance,
+    value_checks_first,
 )
 
 __all__ = [
@@ -46,11 +52,6 @@ _PROB_REMEDY = "If these are logits, pass from_logits=True."
 
 # --------------------------------------------------------------------------------------------
 # Cores (valid input, class axis last, compute dtype)
-
-
-def _mul0(xp: Any, a: Any, b: Any) -> Any:
-    """``a * b`` with ``0 * inf = 0``: a class with no target mass contributes nothing."""
-    return xp.where(a == 0, 0.0, a * b)
 
 
 def softmax_grad(xp: Any, sh: Shifted, a: Any) -> Any:
@@ -87,21 +88,21 @@ def softmax_grad_dd(xp: Any, x: Any, sh: Shifted, a: Any, parts: Any = None) -> 
     a_hi = a_hi[..., None]
     a_lo = 0.0 * a_hi if a_lo is None else a_lo[..., None]
     p = e_hi / z
-    pz, pz_lo = two_prod(xp, p, z)
+    pz, pz_lo = two_prod(p, z)
     p_lo = ((e_hi - pz) - pz_lo + e_lo - p * z_lo) / z
-    big, big_lo = two_prod(xp, a_hi, p)
+    big, big_lo = two_prod(a_hi, p)
     g = (big - a) + (big_lo + a_hi * p_lo + a_lo * p)
     # The maximum (one entry per row): a_rest p - a_max q, p = 1 / (1 + S), q = S / (1 + S).
     a_max = xp.sum(xp.where(sh.is_arg, a, 0.0), axis=-1, keepdims=True)
     a_rest = (a_hi - a_max) + a_lo
     pm = 1.0 / z
-    pmz, pmz_lo = two_prod(xp, pm, z)
+    pmz, pmz_lo = two_prod(pm, z)
     pm_lo = pm * (((1.0 - pmz) - pmz_lo) - pm * z_lo)
     q = s_hi / z
-    qz, qz_lo = two_prod(xp, q, z)
+    qz, qz_lo = two_prod(q, z)
     q_lo = ((s_hi - qz) - qz_lo + s_lo - q * z_lo) / z
-    r1, r1_lo = two_prod(xp, a_rest, pm)
-    r2, r2_lo = two_prod(xp, a_max, q)
+    r1, r1_lo = two_prod(a_rest, pm)
+    r2, r2_lo = two_prod(a_max, q)
     g_max = (r1 - r2) + ((r1_lo - r2_lo) + a_rest * pm_lo - a_max * q_lo)
     g = xp.where(sh.is_arg, g_max, g)
     return xp.where(xp.isfinite(g), g, softmax_grad(xp, sh, a))
@@ -123,7 +124,7 @@ def softmax_tiny(xp: Any, x: Any, a: Any) -> tuple[tuple[Any, Any], tuple[Any, A
     total = xp.sum(a, axis=-1, keepdims=True)
     a_rest = xp.sum(xp.where(is_arg, 0.0, a), axis=-1, keepdims=True)
     tiny_s = s < TINY
-    nll_part = xp.sum(_mul0(xp, a, -diff), axis=-1, keepdims=True)  # 0 or far above TINY
+    nll_part = xp.sum(mul0(xp, a, -diff), axis=-1, keepdims=True)  # 0 or far above TINY
     loss_mask = xp.logical_and(tiny_s, nll_part == 0)[..., 0]
     loss_s = (total * ss)[..., 0]  # A log1p(S) = A S to within S**2 / 2
     denom = 1.0 + s
@@ -175,7 +176,7 @@ def _is_soft(xp: Any, a: Any) -> bool:
 def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
     r""":math:`\ell = \sum_c a_c[(m - x_c) + \operatorname{log1p}(S)]`, non-negative terms."""
     sh = shift_exp(xp, x, exact_shift=exact)
-    loss = accurate_sum(xp, _mul0(xp, a, sh.neg_log_softmax()), -1, exact=exact)
+    loss = accurate_sum(xp, mul0(xp, a, sh.neg_log_softmax()), -1, exact=exact)
     if not need_grad:
         return loss, None
     if exact and _is_soft(xp, a):
@@ -185,20 +186,14 @@ def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tupl
 
 def _dense_probs(xp: Any, p: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
     r""":math:`\ell = -\sum_c a_c \log p_c`; :math:`\partial \ell / \partial p_c = -a_c / p_c`."""
-    loss = accurate_sum(xp, _mul0(xp, a, -xp.log(p)), -1, exact=exact)
+    loss = accurate_sum(xp, mul0(xp, a, -xp.log(p)), -1, exact=exact)
     grad = xp.where(a == 0, 0.0, -a / p) if need_grad else None
     return loss, grad
 
 
 def _one_hot(xp: Any, k: Any, c: int, like: Any) -> Any:
-    ar = xp.arange(c) if is_numpy(xp) else xp.arange(c, device=_device(like))
+    ar = xp.arange(c) if is_numpy(xp) else xp.arange(c, device=device(like))
     return ar == k[..., None]
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def _gather(xp: Any, v: Any, k: Any, hot: Any | None) -> Any:
@@ -232,11 +227,52 @@ def _sparse_loss(
     r""":math:`(1 - s) w_k \ell_k + (s / C) \sum_c w_c \ell_c` with :math:`\ell_c` = ``nll``."""
     loss = _gather(xp, nll, k, hot)
     if cw is not None:
-        loss = _mul0(xp, _gather_weights(xp, cw, k), loss)
+        loss = mul0(xp, _gather_weights(xp, cw, k), loss)
     if ls > 0:
-        rest = accurate_sum(xp, nll if cw is None else _mul0(xp, cw, nll), -1, exact=exact)
+        rest = accurate_sum(xp, nll if cw is None else mul0(xp, cw, nll), -1, exact=exact)
         loss = rest * (ls / c) if ls == 1 else (1.0 - ls) * loss + (ls / c) * rest
     return loss
+
+
+def _sparse_core(
+    xp: Any,
+    xl: Any,
+    k: Any,
+    ls: float,
+    cw: Any | None,
+    exact: bool,
+    from_logits: bool,
+    need_grad: bool,
+) -> tuple[Any, Any, Tiny | None]:
+    """Sparse cross-entropy of ``xl`` (compute dtype, class axis last) and labels ``k`` in
+    ``[0, C)``: ``(loss, grad, tiny)``, the gradient of each sample's loss (None unless
+    ``need_grad``) and, for float64 logits (``exact``), their tiny terms for the reduction."""
+    c = xl.shape[-1]
+    cdt = xl.dtype
+    hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
+    tiny = None
+    if from_logits:
+        sh = shift_exp(xp, xl, exact_shift=exact)
+        loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, exact)
+        if exact:  # float64: tiny terms go to the reduction scaled
+
+            def targets() -> Any:
+                h = _one_hot(xp, k, c, xl) if hot is None else hot
+                return _sparse_targets(xp, h, k, ls, cw, c, cdt)
+
+            tiny = softmax_tiny_parts(xp, xl, loss, targets, _cw_gain(xp, cw))
+    else:
+        loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, exact)
+    grad = None
+    if need_grad:
+        a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
+        if not from_logits:
+            grad = xp.where(a == 0, 0.0, -a / xl)
+        elif ls > 0 and exact:
+            grad = softmax_grad_dd(xp, xl, sh, a)
+        else:
+            grad = softmax_grad(xp, sh, a)
+    return loss, grad, tiny
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,10 +307,6 @@ def _class_weight(fn: str, class_weight: Any, xp: Any, c: int, dtype: Any) -> An
     return astype(xp, check_weight(fn, "class_weight", class_weight, xp, ((c,),)), dtype)
 
 
-def _move_last(xp: Any, x: Any, axis: int) -> Any:
-    return x if axis == x.ndim - 1 else xp.moveaxis(x, axis, -1)
-
-
 # --------------------------------------------------------------------------------------------
 # Implementations (validation + core + reduction); the public functions call these.
 
@@ -293,34 +325,25 @@ def _categorical(
     validate: bool = True,
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
+    out: np.ndarray | None = None,
 ) -> LossResult:
-    if from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
-        fast = _kernels.dense_softmax_xent(
-            fn,
-            y_true,
-            y_pred,
-            label_smoothing=label_smoothing,
-            axis=axis,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            validate=validate,
-            need_grad=need_grad,
-            names=names,
-        )
-        if fast is not None:
-            return fast  # type: ignore[no-any-return]
     t_name, p_name = names
-    xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
+    fast = from_logits and _kernels.applies(y_pred)  # NumPy float32/float64 logits
+    xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
     arr, ax = _prepare_preds(fn, p_name, y_pred, xp, axis)
     lab = check_label_array(fn, t_name, y_true, xp)
     check_same_shape(fn, t_name, lab, p_name, arr)
+    if fast and arr.shape[ax]:
+        lab_k = _kernels.kernel_labels(np.asarray(lab), arr.dtype)
+        if lab_k is not None:
+            opts = _Options(ls, class_weight, sample_weight, reduction, validate, need_grad, out)
+            return _dense_fast(fn, names, arr, ax, np.asarray(lab), lab_k, opts)
     cdt = compute_dtype(xp, arr.dtype)
-    xl = _move_last(xp, astype(xp, arr, cdt), ax)
+    xl = move_last(xp, astype(xp, arr, cdt), ax)
     _check_preds_values(fn, p_name, arr, xl, xp, ax, from_logits, validate)
-    a = _move_last(xp, astype(xp, lab, cdt), ax)
+    a = move_last(xp, astype(xp, lab, cdt), ax)
     c = xl.shape[-1]
     if validate:
         check_no_nan(fn, t_name, lab, xp)
@@ -353,17 +376,6 @@ def _categorical(
         )
 
 
-def _check_ignore_index(fn: str, ignore_index: Any) -> int | None:
-    if ignore_index is None:
-        return None
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(
-            f"{fn}: ignore_index must be an int or None; got {type(ignore_index).__name__} "
-            f"{ignore_index!r}."
-        )
-    return int(ignore_index)
-
-
 def _sparse(
     fn: str,
     y_true: Any,
@@ -379,32 +391,20 @@ def _sparse(
     validate: bool = True,
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
+    out: np.ndarray | None = None,
 ) -> LossResult:
-    if from_logits:  # fused kernel for NumPy float32/float64 (None: not applicable)
-        fast = _kernels.sparse_softmax_xent(
-            fn,
-            y_true,
-            y_pred,
-            axis=axis,
-            ignore_index=ignore_index,
-            label_smoothing=label_smoothing,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            validate=validate,
-            need_grad=need_grad,
-            names=names,
-        )
-        if fast is not None:
-            return fast  # type: ignore[no-any-return]
     t_name, p_name = names
-    xp = array_namespace(y_true, y_pred, class_weight, sample_weight)
+    fast = from_logits and _kernels.applies(y_pred)  # NumPy float32/float64 logits
+    xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
-    ignore = _check_ignore_index(fn, ignore_index)
+    ignore = check_ignore_index(fn, ignore_index)
     arr, ax = _prepare_preds(fn, p_name, y_pred, xp, axis)
+    if fast and arr.shape[ax]:
+        opts = _Options(ls, class_weight, sample_weight, reduction, validate, need_grad, out)
+        return _sparse_fast(fn, names, arr, ax, y_true, ignore, opts)
     cdt = compute_dtype(xp, arr.dtype)
-    xl = _move_last(xp, astype(xp, arr, cdt), ax)
+    xl = move_last(xp, astype(xp, arr, cdt), ax)
     c = xl.shape[-1]
     k = check_sparse_labels(
         fn,
@@ -421,30 +421,8 @@ def _sparse(
     if ignore is not None:
         valid = k != ignore
         k = xp.where(valid, k, 0)
-    hot = None if is_numpy(xp) and not need_grad else _one_hot(xp, k, c, xl)
-    tiny = None
     with np.errstate(all="ignore"):
-        if from_logits:
-            sh = shift_exp(xp, xl, exact_shift=arr.dtype == cdt)
-            loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, arr.dtype == cdt)
-            if arr.dtype == cdt:  # float64: tiny terms go to the reduction scaled
-
-                def targets() -> Any:
-                    h = _one_hot(xp, k, c, xl) if hot is None else hot
-                    return _sparse_targets(xp, h, k, ls, cw, c, cdt)
-
-                tiny = softmax_tiny_parts(xp, xl, loss, targets, _cw_gain(xp, cw))
-        else:
-            loss = _sparse_loss(xp, -xp.log(xl), k, hot, ls, cw, c, arr.dtype == cdt)
-        grad = None
-        if need_grad:
-            a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
-            if not from_logits:
-                grad = xp.where(a == 0, 0.0, -a / xl)
-            elif ls > 0 and arr.dtype == cdt:
-                grad = softmax_grad_dd(xp, xl, sh, a)
-            else:
-                grad = softmax_grad(xp, sh, a)
+        loss, grad, tiny = _sparse_core(xp, xl, k, ls, cw, arr.dtype == cdt, from_logits, need_grad)
         return reduce_loss(
             fn,
             xp,
@@ -457,6 +435,236 @@ def _sparse(
             grad_axis=ax,
             tiny=tiny,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# The fused kernels (NumPy float32/float64 logits): validate, run the kernel, recompute the
+# rows it reports with the cores above, reduce. The gradient is formed in the kernel.
+
+
+class _Options(NamedTuple):
+    """The options a fast path passes on (``ls``, ``reduction`` already checked)."""
+
+    ls: float
+    class_weight: Any
+    sample_weight: Any
+    reduction: str
+    validate: bool
+    need_grad: bool
+    out: np.ndarray | None
+
+
+def _check_logits(fn: str, name: str, arr: np.ndarray, ax: int) -> None:
+    """The value checks of :func:`_check_preds_values` on logits (NaN, a row of all -inf)."""
+    check_no_nan(fn, name, arr, np)
+    check_logit_rows(fn, name, move_last(np, arr, ax), np, ax)
+
+
+def _check_soft_labels(fn: str, name: str, lab: np.ndarray, ax: int) -> None:
+    """The value checks of :func:`_categorical` on soft labels (NaN, range, rows summing to 1)."""
+    check_no_nan(fn, name, lab, np)
+    check_in_range(fn, name, lab, np, 0.0, 1.0)
+    label_dtype = lab.dtype if lab.dtype.kind == "f" else np.float64
+    a = np.moveaxis(lab.astype(np.float64), ax, -1)
+    check_simplex_rows(fn, name, a, np, label_dtype, ax)
+
+
+def _sparse_fast(
+    fn: str,
+    names: tuple[str, str],
+    arr: np.ndarray,
+    ax: int,
+    y_true: Any,
+    ignore: int | None,
+    o: _Options,
+) -> LossResult:
+    """:func:`_sparse` from logits on the kernels; ``arr`` has at least one class."""
+    t_name, p_name = names
+    c = arr.shape[ax]
+    loss_shape = arr.shape[:ax] + arr.shape[ax + 1 :]
+    k = check_sparse_labels(
+        fn, t_name, y_true, np, expected_shape=loss_shape, num_classes=c, ignore_index=ignore
+    )
+    values = (lambda: _check_logits(fn, p_name, arr, ax)) if o.validate else None
+    with value_checks_first(values):
+        cw = _class_weight(fn, o.class_weight, np, c, np.float64)
+        k = np.asarray(k, dtype=np.int64)
+        valid = None
+        if ignore is not None:
+            valid = k != ignore
+            k = np.where(valid, k, 0)
+        w = sample_weights(fn, np, o.sample_weight, loss_shape, np.float64, valid)
+    x = _kernels.rows(arr, ax)
+    kf = np.ascontiguousarray(k.reshape(-1))
+    sc = kernel_scale(w, loss_shape, o.reduction, o.need_grad)
+    target, copy_to = _kernels.grad_target(arr, ax, x, o.out) if o.need_grad else (None, None)
+    run = _Run(fn, arr, ax, x, target, copy_to, w, values)
+    if o.ls > 0:  # the soft-label kernel, on one-hot rows it makes itself
+        # targets ((1 - s) [c = k] + s / C) w_c: the core's (1 - s) w_k [c = k] + (s / C) w_c
+        cwv = np.ones(c) if cw is None else cw
+        soft = Targets(None, kf, cwv, 1.0 - o.ls, o.ls / c)
+        loss, status = _kernels.dense_softmax(x, soft, sc, target, label_tol=None)
+
+        def smoothed(rows: np.ndarray) -> np.ndarray:
+            hot = (np.arange(c) == kf[rows][:, None]).astype(np.float64)
+            a: np.ndarray = (hot * soft.keep + soft.add) * cwv
+            return a
+
+        return _fast_result(run, loss, status, sc, smoothed, None, cw, o.reduction)
+    cwk = None if cw is None else cw[kf]
+    if cwk is not None:
+        sc = sc * cwk
+    nll, status = _kernels.sparse_softmax(x, kf, sc, target)
+
+    def one_hot(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(np.arange(c) == kf[rows][:, None], dtype=np.float64)
+
+    return _fast_result(run, nll, status, sc, one_hot, cwk, cw, o.reduction)
+
+
+def _dense_fast(
+    fn: str,
+    names: tuple[str, str],
+    arr: np.ndarray,
+    ax: int,
+    lab: np.ndarray,
+    lab_k: np.ndarray,
+    o: _Options,
+) -> LossResult:
+    """:func:`_categorical` from logits on the kernels; ``arr`` has at least one class."""
+    t_name, p_name = names
+    c = arr.shape[ax]
+    loss_shape = arr.shape[:ax] + arr.shape[ax + 1 :]
+
+    def values() -> None:
+        _check_logits(fn, p_name, arr, ax)
+        _check_soft_labels(fn, t_name, lab, ax)
+
+    with value_checks_first(values if o.validate else None):
+        cw = _class_weight(fn, o.class_weight, np, c, np.float64)
+        w = sample_weights(fn, np, o.sample_weight, loss_shape, np.float64)
+    cwv = np.ones(c) if cw is None else cw
+    x = _kernels.rows(arr, ax)
+    y = _kernels.rows(lab_k, ax)
+    soft = Targets(y, None, cwv, 1.0 - o.ls, o.ls / c)
+    label_dtype = lab.dtype if lab.dtype.kind == "f" else np.dtype(np.float64)
+    tol = simplex_tolerance(label_dtype) if o.validate else None
+    sc = kernel_scale(w, loss_shape, o.reduction, o.need_grad)
+    target, copy_to = _kernels.grad_target(arr, ax, x, o.out) if o.need_grad else (None, None)
+    loss, status = _kernels.dense_softmax(x, soft, sc, target, label_tol=tol)
+
+    def dense(rows: np.ndarray) -> np.ndarray:
+        a: np.ndarray = (y[rows].astype(np.float64) * soft.keep + soft.add) * cwv
+        return a
+
+    run = _Run(fn, arr, ax, x, target, copy_to, w, values if o.validate else None)
+    return _fast_result(run, loss, status, sc, dense, None, cwv, o.reduction)
+
+
+class _Run(NamedTuple):
+    """One kernel call of a softmax fast path: its input, gradient buffer and checks."""
+
+    fn: str
+    arr: np.ndarray  # the logits as given
+    ax: int
+    x: np.ndarray  # their (rows, C) view or copy
+    grad: np.ndarray | None  # where the kernel wrote the gradient
+    copy_to: np.ndarray | None  # the caller's out, where grad is not it
+    w: np.ndarray | None  # checked sample weights (ignored samples 0)
+    check: Callable[[], None] | None  # the value checks, for rows the kernel reported
+
+
+def _fast_result(
+    run: _Run,
+    loss: np.ndarray,
+    status: np.ndarray,
+    sc: np.ndarray,
+    targets: Callable[[np.ndarray], np.ndarray],
+    cwk: np.ndarray | None,
+    cw: np.ndarray | None,
+    reduction: str,
+) -> LossResult:
+    """Finish a softmax kernel's call: the reported rows checked (where the checks are on) and
+    recomputed by the core, on their dense ``targets(rows)``; the losses (weighted by ``cwk``,
+    the class weight of each row's label) reduced; the gradient in the logits' layout."""
+    loss_shape = run.arr.shape[: run.ax] + run.arr.shape[run.ax + 1 :]
+    with np.errstate(all="ignore"):
+        bad = np.flatnonzero(status)
+        tiny = None
+        if bad.size:
+            if run.check is not None and np.any(status[bad] != RowStatus.TINY):
+                run.check()  # raises for the NaN, all -inf or bad label rows
+            a = targets(bad)
+            _rows_by_core(run.x, bad, a, sc, run.arr.dtype == np.float64, loss, run.grad)
+            t3 = status[bad] == RowStatus.TINY
+            tiny = _tiny_rows(run.x, bad[t3], a[t3], sc, run.grad, cwk, cw, loss_shape)
+        weighted = loss if cwk is None else np.where(cwk == 0, 0.0, cwk * loss)
+        result = reduce_loss(
+            run.fn,
+            np,
+            weighted.reshape(loss_shape),
+            None,
+            weights=run.w,
+            reduction=reduction,
+            out_dtype=run.arr.dtype,
+            tiny=tiny,
+        )
+    g = None if run.grad is None else _kernels.grad_result(run.grad, run.arr, run.ax, run.copy_to)
+    return LossResult(result.value, g)
+
+
+def _rows_by_core(
+    x: np.ndarray,
+    rows: np.ndarray,
+    a: np.ndarray,
+    sc: np.ndarray,
+    exact: bool,
+    loss: np.ndarray,
+    grad: np.ndarray | None,
+) -> None:
+    """The rows a kernel reported, by the core: their losses into ``loss`` and, weighted by
+    ``sc``, their gradients into ``grad``; ``a`` their dense targets (class weights included)."""
+    lr, gr = _dense_logits(np, x[rows].astype(np.float64), a, exact, grad is not None)
+    s = sc[rows]
+    loss[rows] = np.where(s == 0, 0.0, lr)
+    if grad is not None:
+        grad[rows] = np.where(s[:, None] == 0, 0.0, gr * s[:, None])
+
+
+def _tiny_rows(
+    x: np.ndarray,
+    rows: np.ndarray,
+    a: np.ndarray,
+    sc: np.ndarray,
+    grad: np.ndarray | None,
+    cwk: np.ndarray | None,
+    cw: np.ndarray | None,
+    shape: tuple[int, ...],
+) -> Tiny | None:
+    """Float64 rows a kernel reported with status TINY: (nearly) subnormal terms, weighted.
+
+    Their loss and gradient have been computed by the core (:func:`_rows_by_core`); here the
+    gradient entries below the normal range are redone on ``e^600``-scaled exponentials, the
+    weight ``sc`` applied, and scaled back once, and the tiny losses are handed to the reduction
+    scaled (see ``Tiny`` in :mod:`._reduction`). ``a``: the rows' dense targets (one-hot rows
+    when ``cwk``, the class weight of each row's label, weights the losses). Returns that
+    ``Tiny``, its loss pieces in the loss's ``shape``, or None.
+    """
+    if not rows.size:
+        return None
+    xr = x[rows].astype(np.float64)
+    with np.errstate(all="ignore"):
+        (lm, ls), (gm, gs) = softmax_tiny(np, xr, a)
+        if grad is not None:
+            s = sc[rows][:, None]
+            gs = np.where(s == 0, 0.0, gs * s) * SCALE_INV
+            grad[rows] = np.where(gm, gs, grad[rows])
+        n = x.shape[0]
+        mask = np.zeros(n, bool)
+        scaled = np.zeros(n)
+        mask[rows] = lm
+        scaled[rows] = ls if cwk is None else np.where(cwk[rows] == 0, 0.0, cwk[rows] * ls)
+    return Tiny(_cw_gain(np, cw), lambda: (mask.reshape(shape), scaled.reshape(shape)))
 
 
 # --------------------------------------------------------------------------------------------

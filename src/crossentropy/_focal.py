@@ -13,10 +13,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._binary import mean_over_axis, mul0, prepare_elementwise, smooth_binary_pair
-from ._categorical import _check_preds_values, _move_last, softmax_grad, softmax_grad_dd
-from ._namespace import array_namespace, astype, compute_dtype
-from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts, two_prod
+from ._binary import mean_over_axis, prepare_elementwise, smooth_binary_pair
+from ._categorical import _check_preds_values, softmax_grad, softmax_grad_dd
+from ._fp import mul0, two_prod, two_sum_low
+from ._namespace import array_namespace, astype, compute_dtype, move_last
+from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts
 from ._reduction import LossResult, reduce_loss
 from ._registry import register
 from ._summation import accurate_sum
@@ -59,12 +60,6 @@ def _one_minus(xp: Any, p: Any) -> tuple[Any, Any]:
     return hi, (1.0 - hi) - p
 
 
-def _two_sum_err(a: Any, b: Any, s: Any) -> Any:
-    """``a + b - s`` exactly for ``s = fl(a + b)`` (Knuth's TwoSum)."""
-    bb = s - a
-    return (a - (s - bb)) + (b - bb)
-
-
 _ATANH_TERMS = 19  # u <= 1/3: u**38 / 39 < 2**-60
 
 
@@ -78,7 +73,7 @@ def _log1p_dd(xp: Any, t: Any, t_lo: Any) -> tuple[Any, Any]:
     d = 2.0 + t
     d_lo = ((2.0 - d) + t) + t_lo
     u = t / d
-    ud, ud_lo = two_prod(xp, u, d)
+    ud, ud_lo = two_prod(u, d)
     u_lo = (((t - ud) - ud_lo) + t_lo - u * d_lo) / d
     u2 = u * u
     c = xp.zeros_like(u)
@@ -115,10 +110,10 @@ def _sigmoid_dd(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
     h = 1.0 + t
     h_lo = (t - (h - 1.0)) + t_lo
     r = 1.0 / h
-    rh, rh_lo = two_prod(xp, r, h)
+    rh, rh_lo = two_prod(r, h)
     r_lo = r * (((1.0 - rh) - rh_lo) - r * h_lo)
     big = r + r_lo  # 1 / (h + h_lo)
-    st, st_lo = two_prod(xp, t, r)
+    st, st_lo = two_prod(t, r)
     small = st + (st_lo + t * r_lo + t_lo * r)  # t / (h + h_lo)
     l1, l1_lo = _log1p_dd(xp, t, t_lo)
     if gamma == 0:
@@ -132,13 +127,13 @@ def _sigmoid_dd(xp: Any, gamma: float, x: Any) -> _SigmoidDD:
         if bool(xp.any(far)):
             ok = ax < 2.0**500
             a_s = xp.where(ok, ax, 0.0)
-            p, d = two_prod(xp, a_s, gamma)
+            p, d = two_prod(a_s, gamma)
             e, e_lo = exp_dd(xp, -p)
             e = xp.where(ok, e + (e_lo - e * d), xp.exp(-(gamma * ax)))
             f_small = xp.where(far, e * f_big, f_small)
     pos = x >= 0
     sp_big = ax + l1
-    sp_big = xp.where(xp.isinf(x), ax, sp_big + (_two_sum_err(ax, l1, sp_big) + l1_lo))
+    sp_big = xp.where(xp.isinf(x), ax, sp_big + (two_sum_low(ax, l1, sp_big) + l1_lo))
     l1 = l1 + l1_lo
     return _SigmoidDD(
         xp.where(pos, sp_big, l1),
@@ -254,6 +249,7 @@ def _binary_focal(
     reduction: str = "none",
     validate: bool = True,
     need_grad: bool = False,
+    out: np.ndarray | None = None,  # the caller copies the gradient into it
 ) -> LossResult:
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
@@ -280,6 +276,61 @@ def _binary_focal(
     )
 
 
+def _focal_softmax_core(
+    xp: Any, xl: Any, a: Any, g: float, exact: bool, need_grad: bool
+) -> tuple[Any, Any]:
+    """Categorical focal loss of logits ``xl`` (compute dtype, class axis last) and targets
+    ``a`` (smoothed, alpha-weighted): the per-sample loss and, when asked, its gradient."""
+    sh = shift_exp(xp, xl, exact_shift=exact)
+    nll = sh.neg_log_softmax()
+    # 1 - p_c = T_c / (1 + S), T_c = sum_{j != c} exp(x_j - m) (the argmax term is 1).
+    # The focal factor (1 - p_c)^g multiplies the relative error of T_c by g, and at the
+    # maximum T = S, where the term is ~S^(g+1): float64 carries S as hi + lo, and
+    # 1 + S and the quotient with their rounding errors, then takes pow (never
+    # exp(g log q), which multiplies the error by |g log q|).
+    if exact:
+        s_hi, s_lo, e_hi, e_lo = normaliser_dd(xp, xl, sh)
+        z = 1.0 + s_hi
+        z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
+        t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
+        t_lo = xp.where(sh.is_arg, s_lo, 0.0)
+        q = t / z
+        qz, qz_lo = two_prod(q, z)
+        q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
+        q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
+        f = _pow_dd(xp, g, q, q_lo)
+        small_s = s_hi <= 1.0
+        l1, l1_lo = _log1p_dd(xp, xp.where(small_s, s_hi, 0.0), xp.where(small_s, s_lo, 0.0))
+        l1 = xp.where(small_s, l1 + l1_lo, xp.log1p(s_hi) + s_lo / z)
+        nll = xp.where(sh.is_arg, l1, nll)
+    else:  # float16/float32 inputs: float64 is ~2**29 times finer than needed
+        e_hi, e_lo = sh.e, 0.0
+        t = xp.where(sh.is_arg, sh.s, 1.0 + (sh.s - sh.e))
+        t_lo = 0.0
+        f = _pow_dd(xp, g, t / (1.0 + sh.s))
+    loss = accurate_sum(xp, mul0(xp, a, mul0(xp, f, nll)), -1, exact=exact)
+    grad = None
+    if need_grad:
+        # d(f_c nll_c)/dx_j = (p_j - [j = c]) h_c, h_c = f_c (1 + g p_c nll_c / (1 - p_c)):
+        # the gradient of sum_c a_c h_c (-log p_c) at fixed h, reusing softmax_grad.
+        h = f
+        if g != 0:
+            # p_c nll_c / (1 - p_c) = e_c nll_c / T_c: the normaliser cancels (e = 1 at
+            # the maximum); its limit at p_c = 1 (T_c = 0) is 1.
+            e_c = xp.where(sh.is_arg, 1.0, e_hi + e_lo)
+            t_safe = xp.where(t == 0, 1.0, t)
+            pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
+            h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
+        b = mul0(xp, a, h)
+        if exact:
+            # The entries are ~S^(g+1) at a confident maximum and cancel for soft labels:
+            # the double-double gradient, from the pieces already computed.
+            grad = softmax_grad_dd(xp, xl, sh, b, parts=(s_hi, s_lo, e_hi, e_lo))
+        else:
+            grad = softmax_grad(xp, sh, b)
+    return loss, grad
+
+
 def _categorical_focal(
     fn: str,
     y_true: Any,
@@ -294,6 +345,7 @@ def _categorical_focal(
     reduction: str = "none",
     validate: bool = True,
     need_grad: bool = False,
+    out: np.ndarray | None = None,  # the caller copies the gradient into it
 ) -> LossResult:
     xp = array_namespace(y_true, y_pred, alpha, sample_weight)
     reduction = check_reduction(fn, reduction)
@@ -304,10 +356,10 @@ def _categorical_focal(
     lab = check_label_array(fn, "y_true", y_true, xp)
     check_same_shape(fn, "y_true", lab, "y_pred", arr)
     cdt = compute_dtype(xp, arr.dtype)
-    xl = _move_last(xp, astype(xp, arr, cdt), ax)
+    xl = move_last(xp, astype(xp, arr, cdt), ax)
     _check_preds_values(fn, "y_pred", arr, xl, xp, ax, from_logits, validate)
     c = xl.shape[-1]
-    y = _move_last(xp, astype(xp, lab, cdt), ax)
+    y = move_last(xp, astype(xp, lab, cdt), ax)
     if validate:
         check_no_nan(fn, "y_true", lab, xp)
         check_in_range(fn, "y_true", lab, xp, 0.0, 1.0)
@@ -319,56 +371,7 @@ def _categorical_focal(
     a = y if al is None else y * astype(xp, al, cdt)
     with np.errstate(all="ignore"):
         if from_logits:
-            exact = arr.dtype == cdt
-            sh = shift_exp(xp, xl, exact_shift=exact)
-            nll = sh.neg_log_softmax()
-            # 1 - p_c = T_c / (1 + S), T_c = sum_{j != c} exp(x_j - m) (the argmax term is 1).
-            # The focal factor (1 - p_c)^g multiplies the relative error of T_c by g, and at the
-            # maximum T = S, where the term is ~S^(g+1): float64 carries S as hi + lo, and
-            # 1 + S and the quotient with their rounding errors, then takes pow (never
-            # exp(g log q), which multiplies the error by |g log q|).
-            if exact:
-                s_hi, s_lo, e_hi, e_lo = normaliser_dd(xp, xl, sh)
-                z = 1.0 + s_hi
-                z_lo = xp.where(s_hi <= 1.0, s_hi - (z - 1.0), 1.0 - (z - s_hi)) + s_lo
-                t = xp.where(sh.is_arg, s_hi, 1.0 + (s_hi - sh.e))
-                t_lo = xp.where(sh.is_arg, s_lo, 0.0)
-                q = t / z
-                qz, qz_lo = two_prod(xp, q, z)
-                q_lo = xp.where(z > 0, ((t - qz) - qz_lo + t_lo - q * z_lo) / z, 0.0)
-                q_lo = xp.where(xp.isfinite(q_lo), q_lo, 0.0)
-                f = _pow_dd(xp, g, q, q_lo)
-                small_s = s_hi <= 1.0
-                l1, l1_lo = _log1p_dd(
-                    xp, xp.where(small_s, s_hi, 0.0), xp.where(small_s, s_lo, 0.0)
-                )
-                l1 = xp.where(small_s, l1 + l1_lo, xp.log1p(s_hi) + s_lo / z)
-                nll = xp.where(sh.is_arg, l1, nll)
-            else:  # float16/float32 inputs: float64 is ~2**29 times finer than needed
-                e_hi, e_lo = sh.e, 0.0
-                t = xp.where(sh.is_arg, sh.s, 1.0 + (sh.s - sh.e))
-                t_lo = 0.0
-                f = _pow_dd(xp, g, t / (1.0 + sh.s))
-            loss = accurate_sum(xp, mul0(xp, a, mul0(xp, f, nll)), -1, exact=exact)
-            grad = None
-            if need_grad:
-                # d(f_c nll_c)/dx_j = (p_j - [j = c]) h_c, h_c = f_c (1 + g p_c nll_c / (1 - p_c)):
-                # the gradient of sum_c a_c h_c (-log p_c) at fixed h, reusing softmax_grad.
-                h = f
-                if g != 0:
-                    # p_c nll_c / (1 - p_c) = e_c nll_c / T_c: the normaliser cancels (e = 1 at
-                    # the maximum); its limit at p_c = 1 (T_c = 0) is 1.
-                    e_c = xp.where(sh.is_arg, 1.0, e_hi + e_lo)
-                    t_safe = xp.where(t == 0, 1.0, t)
-                    pr = mul0(xp, e_c, nll) / t_safe * (1.0 - t_lo / t_safe)
-                    h = f * (1.0 + g * xp.where(t == 0, 1.0, pr))
-                b = mul0(xp, a, h)
-                if exact:
-                    # The entries are ~S^(g+1) at a confident maximum and cancel for soft labels:
-                    # the double-double gradient, from the pieces already computed.
-                    grad = softmax_grad_dd(xp, xl, sh, b, parts=(s_hi, s_lo, e_hi, e_lo))
-                else:
-                    grad = softmax_grad(xp, sh, b)
+            loss, grad = _focal_softmax_core(xp, xl, a, g, arr.dtype == cdt, need_grad)
         else:
             omp, omp_lo = _one_minus(xp, xl)
             f = _pow_dd(xp, g, omp, omp_lo)

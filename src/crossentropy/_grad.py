@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _kernels
 from ._registry import lookup
 
 __all__ = ["ValueAndGrad", "grad", "value_and_grad"]
@@ -92,11 +91,7 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
             result = impl(*bound.args, **bound.kwargs, need_grad=True)
             return ValueAndGrad(result.value, result.grad)
         _check_out(loss_fn.__name__, out, bound.arguments[wrt], wrt)
-        token = _kernels.grad_out.set(out)  # the fused kernels write straight into it
-        try:
-            result = impl(*bound.args, **bound.kwargs, need_grad=True)
-        finally:
-            _kernels.grad_out.reset(token)
+        result = impl(*bound.args, **bound.kwargs, need_grad=True, out=out)  # kernels write in it
         if result.grad is not out:
             np.copyto(out, result.grad)
         return ValueAndGrad(result.value, out)

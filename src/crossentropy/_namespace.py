@@ -16,7 +16,10 @@ __all__ = [
     "array_namespace",
     "astype",
     "compute_dtype",
+    "device",
     "is_numpy",
+    "move_back",
+    "move_last",
     "to_output",
 ]
 
@@ -73,6 +76,23 @@ def compute_dtype(xp: Any, dtype: Any) -> Any:
     if _is_half(dtype):
         return xp.float32
     return dtype
+
+
+def device(x: Any) -> Any:
+    """The device of a non-NumPy array (for ``arange`` and friends)."""
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def move_last(xp: Any, x: Any, axis: int) -> Any:
+    """``x`` with ``axis`` moved last (``x`` itself when it is last already)."""
+    return x if axis == x.ndim - 1 else xp.moveaxis(x, axis, -1)
+
+
+def move_back(xp: Any, x: Any, axis: int) -> Any:
+    """The inverse of :func:`move_last`: the last axis of ``x`` moved to ``axis``."""
+    return x if axis == x.ndim - 1 else xp.moveaxis(x, -1, axis)
 
 
 def to_output(xp: Any, x: Any, dtype: Any) -> Any:

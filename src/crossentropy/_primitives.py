@@ -18,8 +18,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _kernels
-from ._namespace import array_namespace, astype, compute_dtype, is_numpy, to_output
-from ._reduction import SCALE_EXP, SCALE_INV
+from ._fp import INV_LN2, LN2_HI, LN2_LO, SCALE_EXP, SCALE_INV, two_sum_low
+from ._kernels import RowStatus, SoftmaxMode
+from ._namespace import (
+    array_namespace,
+    astype,
+    compute_dtype,
+    device,
+    is_numpy,
+    move_back,
+    move_last,
+    to_output,
+)
+from ._summation import dd_sum
 from ._validation import check_axis, check_float_array
 
 __all__ = [
@@ -58,12 +69,6 @@ class Shifted(NamedTuple):
         return xp.where(self.is_arg, 1.0, self.e) / (1.0 + self.s)
 
 
-def _two_sum_low(xp: Any, a: Any, b: Any, s: Any) -> Any:
-    """Rounding error of ``s = fl(a + b)``: ``a + b = s + low`` exactly (Knuth's TwoSum)."""
-    bb = s - a
-    return (a - (s - bb)) + (b - bb)
-
-
 def shift_exp(xp: Any, x: Any, *, exact_shift: bool) -> Shifted:
     """Max-shift ``x`` along its last axis and exponentiate, one exp per element.
 
@@ -79,7 +84,7 @@ def shift_exp(xp: Any, x: Any, *, exact_shift: bool) -> Shifted:
     at_max = x == m
     diff = xp.where(at_max, 0.0, x - m)
     if exact_shift:
-        low = _two_sum_low(xp, x, -m, diff)
+        low = two_sum_low(x, -m, diff)
         low = xp.where(xp.logical_or(at_max, xp.logical_not(xp.isfinite(low))), 0.0, low)
         e = xp.exp(diff)
         e = e + e * low  # exp(diff + low) to within one rounding
@@ -89,7 +94,7 @@ def shift_exp(xp: Any, x: Any, *, exact_shift: bool) -> Shifted:
         nll_shift = -diff
     c = x.shape[-1]
     arg = xp.argmax(x, axis=-1, keepdims=True)
-    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=_device(x)) == arg
+    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=device(x)) == arg
     e = xp.where(is_arg, 0.0, e)
     s = xp.sum(e, axis=-1, keepdims=True)
     if exact_shift:
@@ -129,32 +134,14 @@ def scaled_exps(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
     m = xp.max(x, axis=-1, keepdims=True)
     at_max = x == m
     diff = xp.where(at_max, 0.0, x - m)
-    low = _two_sum_low(xp, x, -m, diff)
+    low = two_sum_low(x, -m, diff)
     low = xp.where(xp.logical_or(at_max, xp.logical_not(xp.isfinite(low))), 0.0, low)
     c = x.shape[-1]
     arg = xp.argmax(x, axis=-1, keepdims=True)
-    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=_device(x)) == arg
+    is_arg = xp.arange(c) == arg if is_numpy(xp) else xp.arange(c, device=device(x)) == arg
     es = xp.exp(diff + SCALE_EXP)
     es = xp.where(is_arg, 0.0, es + es * low)
     return diff, is_arg, es, xp.sum(es, axis=-1, keepdims=True)
-
-
-def two_prod(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
-    """``a * b = p + e`` exactly (Dekker's product; finite inputs below 2**996)."""
-    split = 134217729.0  # 2**27 + 1
-    p = a * b
-    a_c = split * a
-    a_hi = a_c - (a_c - a)
-    a_lo = a - a_hi
-    b_c = split * b
-    b_hi = b_c - (b_c - b)
-    b_lo = b - b_hi
-    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-_LN2_HI = 6.93147180369123816490e-01  # 32 significant bits: k * _LN2_HI is exact for |k| < 2**21
-_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
-_INV_LN2 = 1.4426950408889634
 
 
 def exp_dd(xp: Any, d: Any) -> tuple[Any, Any]:
@@ -166,11 +153,13 @@ def exp_dd(xp: Any, d: Any) -> tuple[Any, Any]:
     a result is a high power of an exponential (focal losses).
     """
     fin = xp.isfinite(d)
-    ds = xp.where(fin, xp.maximum(d, -1100.0), 0.0)  # exp(-1100) is 0: keeps k * _LN2_HI exact
-    k = xp.round(ds * _INV_LN2)
-    r_hi = ds - k * _LN2_HI  # exact
-    r = r_hi - k * _LN2_LO
-    r_lo = _two_sum_low(xp, r_hi, -(k * _LN2_LO), r)  # r + r_lo = d - k ln 2 to ~2**-100
+    ds = xp.where(
+        fin, xp.maximum(d, -1100.0), 0.0
+    )  # exp(-1100) is 0: |k| <= 1587, k * LN2_HI exact
+    k = xp.round(ds * INV_LN2)
+    r_hi = ds - k * LN2_HI  # exact
+    r = r_hi - k * LN2_LO
+    r_lo = two_sum_low(r_hi, -(k * LN2_LO), r)  # r + r_lo = d - k ln 2 to ~2**-100
     y = xp.exp(r)
     delta = (r - xp.log1p(y - 1.0)) + r_lo  # y - 1 and the difference are exact
     hi = np.ldexp(y, k.astype(np.int64)) if is_numpy(xp) else y * xp.pow(xp.full_like(y, 2.0), k)
@@ -186,11 +175,9 @@ def normaliser_dd(xp: Any, x: Any, sh: Shifted) -> tuple[Any, Any, Any, Any]:
     exponential comes from :func:`exp_dd` with the rounding of ``x_j - m`` carried, and the sum
     is double-double, so the error is ~0.25 ulp instead of ~1.2.
     """
-    from ._summation import dd_sum
-
     at_max = x == sh.m
     diff = xp.where(at_max, 0.0, x - sh.m)
-    low = _two_sum_low(xp, x, -sh.m, diff)
+    low = two_sum_low(x, -sh.m, diff)
     low = xp.where(xp.logical_or(at_max, xp.logical_not(xp.isfinite(low))), 0.0, low)
     e_hi, e_lo = exp_dd(xp, diff)
     e_hi = xp.where(sh.is_arg, 0.0, e_hi)
@@ -201,12 +188,6 @@ def normaliser_dd(xp: Any, x: Any, sh: Shifted) -> tuple[Any, Any, Any, Any]:
     s = hi + lo
     lo = xp.where(xp.isfinite(s), lo - (s - hi), 0.0)
     return s[..., None], lo[..., None], e_hi, e_lo
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def sigmoid_parts(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
@@ -244,12 +225,60 @@ def _is_exact_shift(xp: Any, in_dtype: Any, cdt: Any) -> bool:
     return bool(in_dtype == cdt)
 
 
-def _move_last(xp: Any, x: Any, axis: int) -> Any:
-    return x if axis == x.ndim - 1 else xp.moveaxis(x, axis, -1)
+def _logsumexp_core(xp: Any, xl: Any, exact: bool) -> Any:
+    """logsumexp of each row of ``xl`` (compute dtype, class axis last, ``C >= 1``), keepdims."""
+    with np.errstate(all="ignore"):
+        sh = shift_exp(xp, xl, exact_shift=exact)
+        return xp.where(sh.m == -np.inf, -np.inf, sh.m + sh.log1p_s)
 
 
-def _move_back(xp: Any, x: Any, axis: int) -> Any:
-    return x if axis == x.ndim - 1 else xp.moveaxis(x, -1, axis)
+def _log_softmax_core(xp: Any, xl: Any, exact: bool) -> Any:
+    """log_softmax of each row of ``xl`` (compute dtype, class axis last, ``C >= 1``)."""
+    with np.errstate(all="ignore"):
+        sh = shift_exp(xp, xl, exact_shift=exact)
+        return xp.where(sh.m == -np.inf, np.nan, -sh.neg_log_softmax())
+
+
+def _softmax_core(xp: Any, xl: Any, exact: bool) -> Any:
+    """softmax of each row of ``xl`` (compute dtype, class axis last, ``C >= 1``)."""
+    with np.errstate(all="ignore"):
+        sh = shift_exp(xp, xl, exact_shift=exact)
+        return xp.where(sh.m == -np.inf, np.nan, sh.softmax(xp))
+
+
+_CORES = {
+    SoftmaxMode.LOGSUMEXP: _logsumexp_core,
+    SoftmaxMode.LOG_SOFTMAX: _log_softmax_core,
+    SoftmaxMode.SOFTMAX: _softmax_core,
+}
+
+
+def _fast_rows(fn: str, x: Any, axis: Any, mode: SoftmaxMode, keepdims: bool = False) -> Any:
+    """The kernel's logsumexp, log_softmax or softmax of ``x``; None where the core computes it
+    (not a NumPy float32/float64 array of the kernels' size, or no class)."""
+    if not _kernels.applies(x):
+        return None
+    ax = check_axis(fn, axis, x.ndim)
+    if x.shape[ax] == 0:
+        return None
+    x2 = _kernels.rows(x, ax)
+    out, lse, status = _kernels.softmax_rows(x2, mode)
+    bad = np.flatnonzero(status == RowStatus.REFERENCE)
+    if bad.size:  # NaN, +inf or all -inf rows: the core, as for any other input
+        ref = to_output(np, _CORES[mode](np, x2[bad].astype(np.float64), x.dtype == np.float64),
+                        x.dtype)  # fmt: skip
+        if mode == SoftmaxMode.LOGSUMEXP:
+            lse[bad] = ref[:, 0]
+        else:
+            out[bad] = ref
+    if mode == SoftmaxMode.LOGSUMEXP:
+        res = lse.astype(x.dtype).reshape(x.shape[:ax] + x.shape[ax + 1 :])
+        if keepdims:
+            res = np.expand_dims(res, ax)
+        return res[()] if res.ndim == 0 else res
+    moved = x.shape[:ax] + x.shape[ax + 1 :] + (x.shape[ax],)
+    res = out.reshape(moved)
+    return res if ax == x.ndim - 1 else np.moveaxis(res, -1, ax)
 
 
 def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Any:
@@ -285,19 +314,17 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Any:
     >>> float(ce.logsumexp([1000.0, 1000.0]))
     1000.6931471805599
     """
-    fast = _kernels.softmax_family("logsumexp", x, axis, 0, keepdims)  # NumPy float32/float64
+    fast = _fast_rows("logsumexp", x, axis, SoftmaxMode.LOGSUMEXP, keepdims)
     if fast is not None:
         return fast
     xp, arr, dtype, xc = _prepare("logsumexp", x)
     ax = check_axis("logsumexp", axis, arr.ndim)
-    xl = _move_last(xp, xc, ax)
+    xl = move_last(xp, xc, ax)
     if xl.shape[-1] == 0:
         out = xp.full(xl.shape[:-1] + (1,), -np.inf, dtype=xl.dtype)
     else:
-        with np.errstate(all="ignore"):
-            sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
-            out = xp.where(sh.m == -np.inf, -np.inf, sh.m + sh.log1p_s)
-    out = _move_back(xp, out, ax) if keepdims else out[..., 0]
+        out = _logsumexp_core(xp, xl, _is_exact_shift(xp, dtype, xl.dtype))
+    out = move_back(xp, out, ax) if keepdims else out[..., 0]
     return to_output(xp, out, dtype)
 
 
@@ -324,18 +351,16 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
     >>> float(ce.log_softmax([30.0, 0.0, 0.0])[0])
     -1.8715245937678598e-13
     """
-    fast = _kernels.softmax_family("log_softmax", x, axis, 1)  # NumPy float32/float64
+    fast = _fast_rows("log_softmax", x, axis, SoftmaxMode.LOG_SOFTMAX)
     if fast is not None:
         return fast
     xp, arr, dtype, xc = _prepare("log_softmax", x)
     ax = check_axis("log_softmax", axis, arr.ndim)
-    xl = _move_last(xp, xc, ax)
+    xl = move_last(xp, xc, ax)
     if xl.shape[-1] == 0:
         return to_output(xp, xc, dtype)
-    with np.errstate(all="ignore"):
-        sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
-        out = xp.where(sh.m == -np.inf, np.nan, -sh.neg_log_softmax())
-    return to_output(xp, _move_back(xp, out, ax), dtype)
+    out = _log_softmax_core(xp, xl, _is_exact_shift(xp, dtype, xl.dtype))
+    return to_output(xp, move_back(xp, out, ax), dtype)
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
@@ -353,18 +378,16 @@ def softmax(x: Any, axis: int = -1) -> Any:
     >>> ce.softmax([1000.0, 1000.0]).tolist()
     [0.5, 0.5]
     """
-    fast = _kernels.softmax_family("softmax", x, axis, 2)  # NumPy float32/float64
+    fast = _fast_rows("softmax", x, axis, SoftmaxMode.SOFTMAX)
     if fast is not None:
         return fast
     xp, arr, dtype, xc = _prepare("softmax", x)
     ax = check_axis("softmax", axis, arr.ndim)
-    xl = _move_last(xp, xc, ax)
+    xl = move_last(xp, xc, ax)
     if xl.shape[-1] == 0:
         return to_output(xp, xc, dtype)
-    with np.errstate(all="ignore"):
-        sh = shift_exp(xp, xl, exact_shift=_is_exact_shift(xp, dtype, xl.dtype))
-        out = xp.where(sh.m == -np.inf, np.nan, sh.softmax(xp))
-    return to_output(xp, _move_back(xp, out, ax), dtype)
+    out = _softmax_core(xp, xl, _is_exact_shift(xp, dtype, xl.dtype))
+    return to_output(xp, move_back(xp, out, ax), dtype)
 
 
 def sigmoid(x: Any) -> Any:

@@ -28,18 +28,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._fp import SCALE, SCALE_INV, TINY
 from ._namespace import astype, to_output
 from ._summation import accurate_sum
 from ._validation import check_weight
 
-__all__ = ["SCALE", "SCALE_EXP", "SCALE_INV", "TINY", "LossResult", "Tiny", "reduce_loss"]
-
-#: Float64 values that would be (nearly) subnormal are formed scaled by ``e^SCALE_EXP``, and
-#: scaled back once by ``SCALE_INV`` (the one place these constants are defined).
-SCALE_EXP = 600.0
-SCALE = 3.7730203009299397e260  # exp(600), correctly rounded
-SCALE_INV = 2.6503965530043108e-261  # exp(-600), correctly rounded
-TINY = 2.0**-1000  # below this a float64 loss or gradient entry is handed over scaled
+__all__ = [
+    "LossResult",
+    "Tiny",
+    "kernel_scale",
+    "mean_total",
+    "reduce_loss",
+    "sample_weights",
+    "weight_scale",
+]
 
 #: ``(mask, scaled)``: where ``mask``, ``scaled`` is the value times ``e^600`` (else unused).
 Scaled = tuple[Any, Any]
@@ -70,18 +72,81 @@ def _max(xp: Any, w: Any) -> float:
     return float(xp.max(w)) if _size(w) else 0.0
 
 
+def sample_weights(
+    fn: str, xp: Any, sample_weight: Any, shape: tuple[int, ...], dtype: Any, valid: Any = None
+) -> Any | None:
+    """Checked per-sample weights of ``shape`` in ``dtype``, 0 for ignored samples (``valid``
+    False); None when there are neither weights nor ignored samples."""
+    if sample_weight is not None:
+        w = check_weight(fn, "sample_weight", sample_weight, xp, (tuple(shape), ()))
+        w = astype(xp, w, dtype)
+        if w.ndim == 0 and len(shape):
+            w = xp.broadcast_to(w, shape)
+    else:
+        w = xp.ones(shape, dtype=dtype) if valid is not None else None
+    if valid is not None:
+        w = xp.where(valid, w, 0.0)
+    return w
+
+
+def weight_scale(
+    xp: Any, w: Any | None, shape: tuple[int, ...], reduction: str, *, exact: bool, dtype: Any
+) -> tuple[Any | None, Any]:
+    """``(scale, total)``: the factor of each per-sample loss in the reduced value (so of its
+    gradient too), and the total weight of a "mean" (None otherwise).
+
+    "none" and "sum": ``w`` (None: 1); "mean": ``w / total`` or ``1 / n``, 0 where the total
+    weight is 0.
+    """
+    if reduction != "mean":
+        return w, None
+    total = mean_total(xp, w, shape, exact=exact)
+    if not bool(total > 0):
+        return xp.zeros(shape, dtype=dtype), total
+    if w is None:
+        return xp.full(shape, 1.0 / total, dtype=dtype), total
+    return w / total, total
+
+
+def mean_total(xp: Any, w: Any | None, shape: tuple[int, ...], *, exact: bool) -> Any:
+    """The denominator of a "mean": the sum of the weights ``w``, or the count of ``shape``."""
+    return accurate_sum(xp, w, exact=exact) if w is not None else float(_count(shape))
+
+
+def reduced(xp: Any, s: Any, total: Any | None, dtype: Any) -> Any:
+    """The value of a "sum" (``total`` None: ``s``) or a "mean" (``s / total``, 0 where the
+    total weight is 0), from the weighted sum ``s`` and :func:`mean_total`'s ``total``."""
+    if total is None:
+        return s
+    return s / total if bool(total > 0) else xp.zeros((), dtype=dtype)
+
+
+def kernel_scale(
+    w: np.ndarray | None, shape: tuple[int, ...], reduction: str, need_grad: bool
+) -> np.ndarray:
+    """The per-row factor a fused kernel applies (``scale``), flat and float64.
+
+    With a gradient, :func:`weight_scale` (its "mean" total summed in double-double for every
+    dtype); without, the weights (1 without), which only mark the rows of weight 0.
+    """
+    sc = weight_scale(np, w, shape, reduction, exact=True, dtype=np.float64)[0] if need_grad else w
+    sc = np.ones(shape) if sc is None else sc
+    return np.ascontiguousarray(np.reshape(sc, -1), dtype=np.float64)
+
+
 def reduce_loss(
     fn: str,
     xp: Any,
     loss: Any,
     grad: Any | None,
     *,
-    sample_weight: Any,
+    sample_weight: Any = None,
     reduction: str,
     out_dtype: Any,
     valid: Any | None = None,
     grad_axis: int | None = None,
     tiny: Tiny | None = None,
+    weights: Any | None = None,
 ) -> LossResult:
     """Weight, mask and reduce per-sample ``loss``; scale ``grad`` to match.
 
@@ -96,41 +161,26 @@ def reduce_loss(
         False for ignored samples.
     tiny : Tiny or None
         Scaled copies of the float64 losses and gradient entries below the normal range.
+    weights : array or None
+        Instead of ``sample_weight`` and ``valid``: the result of :func:`sample_weights`, for a
+        caller that has checked them already.
     """
-    weighted = sample_weight is not None or valid is not None
-    if sample_weight is not None:
-        w = check_weight(fn, "sample_weight", sample_weight, xp, (tuple(loss.shape), ()))
-        w = astype(xp, w, loss.dtype)
-        if w.ndim == 0 and loss.ndim:
-            w = xp.broadcast_to(w, loss.shape)
+    if weights is not None:
+        w = weights
     else:
-        w = xp.ones(loss.shape, dtype=loss.dtype) if weighted else None
-    if valid is not None:
-        w = xp.where(valid, w, 0.0)
+        w = sample_weights(fn, xp, sample_weight, tuple(loss.shape), loss.dtype, valid)
     exact = loss.dtype == out_dtype
     if tiny is not None and not (exact and str(loss.dtype).endswith("float64")):
         tiny = None  # narrower outputs: computed in float64, far below their own subnormals
     with np.errstate(all="ignore"):
         contrib = loss if w is None else xp.where(w == 0, 0.0, w * loss)
-        total = None
+        scale, total = weight_scale(
+            xp, w, tuple(loss.shape), reduction, exact=exact, dtype=loss.dtype
+        )
         if reduction == "none":
-            value, scale = contrib, w
-        elif reduction == "sum":
-            value, scale = accurate_sum(xp, contrib, exact=exact), w
+            value = contrib
         else:
-            total = accurate_sum(xp, w, exact=exact) if w is not None else float(_size(loss))
-            total_pos = bool(total > 0)
-            value = (
-                accurate_sum(xp, contrib, exact=exact) / total
-                if total_pos
-                else xp.zeros((), dtype=loss.dtype)
-            )
-            if not total_pos:
-                scale = xp.zeros(loss.shape, dtype=loss.dtype)
-            elif w is None:
-                scale = xp.full(loss.shape, 1.0 / total, dtype=loss.dtype)
-            else:
-                scale = w / total
+            value = reduced(xp, accurate_sum(xp, contrib, exact=exact), total, loss.dtype)
         if tiny is not None and tiny.loss is not None:
             wmax = 1.0 if w is None else _max(xp, w)
             # Rounding errors of tiny losses, in units of 2**-1074, are multiplied by gain * w
@@ -198,8 +248,12 @@ def _tiny_value(
     return big / total + (part / total) * SCALE_INV
 
 
-def _size(x: Any) -> int:
+def _count(shape: tuple[int, ...]) -> int:
     n = 1
-    for s in x.shape:
+    for s in shape:
         n *= int(s)
     return n
+
+
+def _size(x: Any) -> int:
+    return _count(tuple(x.shape))

@@ -25,6 +25,7 @@ def _mse(
     reduction: str = "none",
     validate: bool = True,
     need_grad: bool = False,
+    out: np.ndarray | None = None,  # the caller copies the gradient into it
 ) -> LossResult:
     reduction = check_reduction(fn, reduction)
     ew = prepare_elementwise(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._fp import two_sum_low
+
 __all__ = ["accurate_sum", "dd_sum"]
 
 
@@ -54,8 +56,7 @@ def dd_sum(xp: Any, x: Any, axis: int | None = None) -> tuple[Any, Any]:
                 )
         a, b = hi[..., 0::2], hi[..., 1::2]
         s = a + b
-        bb = s - a
-        err = (a - (s - bb)) + (b - bb)  # TwoSum: a + b == s + err exactly
+        err = two_sum_low(a, b, s)  # a + b == s + err exactly
         err = xp.where(xp.isfinite(err), err, 0.0)
         lo = err if lo is None else lo[..., 0::2] + lo[..., 1::2] + err
         hi = s

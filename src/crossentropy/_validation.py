@@ -10,7 +10,9 @@ TypeError for a wrong kind or dtype, ValueError for a wrong shape or value. Each
 
 from __future__ import annotations
 
+import contextlib
 import operator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ __all__ = [
     "check_axis",
     "check_float_array",
     "check_gamma",
+    "check_ignore_index",
     "check_in_range",
     "check_label_array",
     "check_label_smoothing",
@@ -34,6 +37,7 @@ __all__ = [
     "check_weight",
     "fmt_index",
     "fmt_shape",
+    "value_checks_first",
 ]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -353,3 +357,31 @@ def check_logit_rows(fn: str, name: str, x: Any, xp: Any, axis: int) -> None:
             f"{fn}: {name} must have a finite or +inf entry in every row along axis {axis}; "
             f"got a row of all -inf{row} (its softmax is undefined)."
         )
+
+
+def check_ignore_index(fn: str, ignore_index: Any) -> int | None:
+    """``ignore_index``: an int (a label value to skip) or None."""
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(
+            f"{fn}: ignore_index must be an int or None; got {type(ignore_index).__name__} "
+            f"{ignore_index!r}."
+        )
+    return int(ignore_index)
+
+
+@contextlib.contextmanager
+def value_checks_first(check: Callable[[], None] | None) -> Iterator[None]:
+    """Raise the errors of a block after those of ``check``, the value checks a fast path runs
+    late (it reads the values in its kernel) but the documented order puts first.
+
+    If the block raises a TypeError or ValueError, ``check()`` runs (it raises its own error
+    where the values are bad), then the block's error is raised again. Nothing is swallowed.
+    """
+    try:
+        yield
+    except (TypeError, ValueError):
+        if check is not None:
+            check()
+        raise

@@ -11,12 +11,14 @@ Accuracy
 --------
 Numba >= 0.62 has no SVML, so ``math.exp`` in a loop is a scalar call; the exponentials here are
 written out (range reduction by ``n ln 2`` with the round-to-nearest "magic number", a polynomial
-and the scale ``2**n`` made from its bits), which LLVM vectorises:
+and the scale ``2**n`` made from its bits), which LLVM vectorises. ``scripts/fit_exp_poly.py``
+shows how both polynomials' coefficients were obtained, and checks the committed ones:
 
-- float32 inputs compute in float64 and use :func:`exp_f32` (degree-7 Taylor polynomial on
-  ``|r| <= ln(2)/2``, relative error < 6e-9, 0.1 float32 ulp), so that the one rounding to
-  float32 at the end dominates;
-- float64 inputs use :func:`exp_f64` (degree 13, evaluated by Estrin's scheme, < 1 ulp), and
+- float32 inputs compute in float64 and use :func:`exp_f32` (degree-6 polynomial, minimax for
+  the relative error on ``|r| <= ln(2)/2`` by Lawson's iteration: 3.1e-9, 0.05 float32 ulp), so
+  that the one rounding to float32 at the end dominates;
+- float64 inputs use :func:`exp_f64` (the degree-13 Taylor polynomial, evaluated by Estrin's
+  scheme, < 1 ulp), and
   carry the rounding error of ``x - m`` (TwoSum) into the exponential and into ``m - x``, as the
   reference path does; sums over a row are compensated (TwoSum per lane).
 
@@ -37,7 +39,19 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .._reduction import SCALE_EXP, SCALE_INV, TINY
+from .._fp import INV_LN2, LN2, LN2_HI, LN2_LO, SCALE_EXP, SCALE_INV, TINY, two_sum_low
+from ._codes import RowStatus, SampleWeights, SoftmaxMode
+
+# The named codes as plain ints (numba freezes module globals as compile-time constants).
+_OK = int(RowStatus.OK)
+_REFERENCE = int(RowStatus.REFERENCE)
+_LABELS = int(RowStatus.LABELS)
+_TINY_ROW = int(RowStatus.TINY)
+_LOGSUMEXP = int(SoftmaxMode.LOGSUMEXP)
+_LOG_SOFTMAX = int(SoftmaxMode.LOG_SOFTMAX)
+_SOFTMAX = int(SoftmaxMode.SOFTMAX)
+_SW_SCALAR = int(SampleWeights.SCALAR)
+_SW_PER_ELEMENT = int(SampleWeights.PER_ELEMENT)
 
 LANES = 32  # independent accumulators of the row maximum (a multiple of the vector width)
 BLOCK = 1024  # elements per block: the block's float64 scratch stays in L1
@@ -98,10 +112,6 @@ def _f64_as_i64(typingctx, x):
     return sig, codegen
 
 
-_LOG2E = 1.4426950408889634
-_LN2 = 0.6931471805599453
-_LN2_HI = 6.93147180369123816490e-01  # trailing zeros: n * _LN2_HI is exact for |n| < 2**11
-_LN2_LO = 1.90821492927058770002e-10
 _SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + _SHIFT - _SHIFT rounds x to an integer
 _SHIFT_BITS = 0x4338000000000000  # the bits of _SHIFT
 
@@ -113,9 +123,9 @@ def exp_f32(d):
     Degree-6 polynomial, near-minimax for the relative error on ``|r| <= ln(2)/2`` (fitted by
     Lawson's iteration against mpmath), written ``1 + (r + r**2 q(r))``.
     """
-    t = d * _LOG2E + _SHIFT
+    t = d * INV_LN2 + _SHIFT
     nf = t - _SHIFT
-    r = d - nf * _LN2
+    r = d - nf * LN2
     r2 = r * r
     q = (0.49999993449714497 + r * 0.16666520654884695) + r2 * (
         (0.041668387480086194 + r * 0.0083687132223096) + r2 * 0.001381462225178093
@@ -129,10 +139,10 @@ def exp_f32(d):
 @njit(**_OPTS)
 def exp_f64(d):
     """exp(d) to < 1 ulp for d <= 0 (subnormal results included), -inf or NaN."""
-    t = d * _LOG2E + _SHIFT
+    t = d * INV_LN2 + _SHIFT
     nf = t - _SHIFT
-    r = d - nf * _LN2_HI
-    r = r - nf * _LN2_LO
+    r = d - nf * LN2_HI
+    r = r - nf * LN2_LO
     r2 = r * r
     r4 = r2 * r2
     # exp(r) = 1 + (r + r**2 Q(r)), Q the Taylor tail to r**11 (error < 2e-18 for |r| <= ln2/2),
@@ -158,11 +168,18 @@ def exp_f64(d):
 # compute in float64 without them (their one rounding at the end dominates).
 
 
-@njit(**_OPTS)
-def _two_sum_low(a, b, s):
-    """The rounding error of ``s = fl(a + b)``: ``a + b = s + low`` exactly (Knuth's TwoSum)."""
-    bb = s - a
-    return (a - (s - bb)) + (b - bb)
+#: The rounding error of ``s = fl(a + b)`` (Knuth's TwoSum): ``.._fp.two_sum_low``, compiled.
+_two_sum_low = njit(**_OPTS)(two_sum_low)
+
+
+@njit(forceinline=True, **_OPTS)
+def exp_diff(xj, m):
+    """``(d, low, e)`` for a float64 entry: ``x_j - m = d + low`` exactly (TwoSum) and
+    ``e = exp(d + low)`` to within one rounding (0 below -745.2, where ``exp`` is 0)."""
+    d = xj - m
+    low = _two_sum_low(xj, -m, d)
+    e = exp_f64(d)
+    return d, low, (0.0 if d < -745.2 else e + e * low)
 
 
 @njit(**_OPTS)
@@ -204,12 +221,9 @@ def exp_block(xr, m, buf, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
+            d, _, e = exp_diff(xr[j], m)
             ties += 1 if d == 0.0 else 0
-            buf[j] = 0.0 if (d < -745.2 or d == 0.0) else e + e * low
+            buf[j] = 0.0 if d == 0.0 else e
     else:
         for j in range(xr.size):
             d = np.float64(xr[j]) - m
@@ -225,11 +239,7 @@ def exp_block_store(xr, m, buf, ob, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
-            e = 0.0 if d < -745.2 else e + e * low
+            d, _, e = exp_diff(xr[j], m)
             ob[j] = e
             ties += 1 if d == 0.0 else 0
             buf[j] = 0.0 if d == 0.0 else e
@@ -251,11 +261,7 @@ def exp_block_inplace(xr, m, buf, exact):
     ties = 0
     if exact:
         for j in range(xr.size):
-            xj = xr[j]
-            d = xj - m
-            low = _two_sum_low(xj, -m, d)
-            e = exp_f64(d)
-            e = 0.0 if d < -745.2 else e + e * low
+            d, _, e = exp_diff(xr[j], m)
             xr[j] = e
             ties += 1 if d == 0.0 else 0
             buf[j] = 0.0 if d == 0.0 else e
@@ -378,11 +384,10 @@ def shift_at(xk, m, exact):
     xk = np.float64(xk)
     if xk == -np.inf:
         return np.inf, 0.0
-    d = xk - m
     if exact:
-        low = _two_sum_low(xk, -m, d)
-        e = exp_f64(d)
-        return -d - low, (0.0 if d < -745.2 else e + e * low)
+        d, low, e = exp_diff(xk, m)
+        return -d - low, e
+    d = xk - m
     return -d, exp_f32(d)
 
 
@@ -401,7 +406,7 @@ def tiny_window(xr, m):
     """Whether a row has an entry with ``-1500 < x_j - m < -690``: an exponential that is
     (nearly) subnormal, rounded to an absolute 2**-1075, yet one that a weight can lift. Float64
     rows that have one and a weight above ``_GAIN``, or a (nearly) subnormal loss, are handed
-    back to the reference path (status 3), which applies the weight before that rounding."""
+    back to the caller (status TINY), whose core applies the weight before that rounding."""
     wide()
     hit = 0
     for j in range(xr.size):
@@ -437,9 +442,9 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
         xr = x[i]
         m, nan = row_max(xr, mx, bad)
         if nan or m == np.inf or m == -np.inf:
-            status[i] = 1
+            status[i] = _REFERENCE
             continue
-        status[i] = 0
+        status[i] = _OK
         sc = scale[i]
         ki = k[i]
         xk = np.float64(xr[ki])
@@ -449,12 +454,12 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
                 fill_zero(xr if inplace else out[i])
             continue
         if exact and (sc > _GAIN or (inplace and xk == m)) and tiny_window(xr, m):
-            status[i] = 3  # before the exponentials may overwrite the logits
+            status[i] = _TINY_ROW  # before the exponentials may overwrite the logits
             continue
         orow = xr if inplace else (out[i] if write else out[0])
         s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
         if exact and s_hi < TINY and xk == m:
-            status[i] = 3  # a (nearly) subnormal loss, which the caller weights
+            status[i] = _TINY_ROW  # a (nearly) subnormal loss, which the caller weights
             continue
         nll_k, e_k = shift_at(xk, m, exact)
         loss[i] = nll_k + log1p_dd(s_hi, s_lo)
@@ -469,7 +474,7 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
 
 @njit(nogil=True, **_OPTS)
 def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
-    """Row-wise ``logsumexp`` (mode 0, into ``lse``), ``log_softmax`` (1) or ``softmax`` (2)."""
+    """Row-wise ``logsumexp`` (into ``lse``), ``log_softmax`` or ``softmax`` (a ``SoftmaxMode``)."""
     wide()
     mx = np.empty(LANES, x.dtype)
     bad = np.empty(LANES, np.uint8)
@@ -479,19 +484,21 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
         xr = x[i]
         m, nan = row_max(xr, mx, bad)
         if nan or m == np.inf or m == -np.inf:
-            status[i] = 1
+            status[i] = _REFERENCE
             continue
-        status[i] = 0
-        orow = out[i] if mode != 0 else out[0]
+        status[i] = _OK
+        orow = out[i] if mode != _LOGSUMEXP else out[0]
         # logsumexp = m + log1p(S) cancels when m < 0 and the result is near 0: there the
         # float32 exponential's 3e-9 would show, so it uses the float64 one for every dtype.
-        s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact or mode == 0, mode == 2, orow)
+        s_hi, s_lo = softmax_sum(
+            xr, m, buf, lob, exact or mode == _LOGSUMEXP, mode == _SOFTMAX, orow
+        )
         l1p = log1p_dd(s_hi, s_lo)
         lse[i] = m + l1p
-        if mode == 2:
+        if mode == _SOFTMAX:
             q_hi, q_lo = inv_dd(1.0, s_hi, s_lo)
             scale_row(orow, q_hi, q_lo, exact)
-        elif mode == 1:
+        elif mode == _LOG_SOFTMAX:
             log_softmax_row(xr, m, l1p, exact, orow)
 
 
@@ -581,8 +588,9 @@ def dense_softmax(
 
     ``loss[i] = sum_j a_j (m - x_j) + A log1p(S)``, non-negative terms; gradient
     ``scale[i] (A softmax(x_i) - a)``, the argmax entry computed without cancellation when
-    ``S < 1``. ``status`` 1: logits row left to the reference; 2: labels row that fails (or is
-    within 10% of failing) the checks of ``validate``: left to the reference, which raises.
+    ``S < 1``. ``status`` (a ``RowStatus``) REFERENCE: a logits row left to the caller's core;
+    LABELS: a labels row that fails (or is within 10% of failing) the checks of ``validate``,
+    left to the caller, which raises.
     With ``sparse``, the labels are the one-hot rows of the class indices ``k`` (``y`` unused):
     integer labels with label smoothing.
     """
@@ -607,15 +615,15 @@ def dense_softmax(
             yr = hot
         else:
             yr = y[i]
-        status[i] = 0
+        status[i] = _OK
         if validate:
             ys, ybad = label_stats(yr, buf, lob)
             if ybad or not abs(ys - 1.0) <= 0.9 * tol:
-                status[i] = 2
+                status[i] = _LABELS
                 continue
         m, nan = row_max(xr, mx, bad)
         if nan or m == np.inf or m == -np.inf:
-            status[i] = 1
+            status[i] = _REFERENCE
             continue
         sc = scale[i]
         if sc == 0.0:
@@ -638,7 +646,7 @@ def dense_softmax(
         a_rest = r_hi + r_lo
         total = a_rest + (at_hi + at_lo)
         if exact and (s_hi < TINY or sc * total > _GAIN) and tiny_window(xr, m):
-            status[i] = 3
+            status[i] = _TINY_ROW
             continue
         loss[i] = (t_hi + t_lo) + total * log1p_dd(s_hi, s_lo)
         if write:
@@ -688,7 +696,7 @@ def log1p_unit(t, exact):
     big = t > 0.41421356237309503
     u = (t - 1.0) * 0.5 if big else t
     r = log1p_core(u, exact)
-    return r + _LN2_LO + _LN2_HI if big else r
+    return r + LN2_LO + LN2_HI if big else r
 
 
 @njit(forceinline=True, **_OPTS)
@@ -717,7 +725,7 @@ def _log_fix(p, r):
 def log_unit(p, exact):
     """``log(p)`` for ``p >= 0`` (``-inf`` at 0): ``e ln 2 + log1p(u)``, branch-free."""
     ef, u = _log_reduce(p)
-    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(u, exact))
+    r = ef * LN2_HI + (ef * LN2_LO + log1p_core(u, exact))
     return _log_fix(p, r)
 
 
@@ -735,7 +743,7 @@ def log1m(p, exact):
     mid = p <= 0.5
     arg = -p if small else (1.0 - 2.0 * p if mid else u)
     ef = 0.0 if small else (-1.0 if mid else ef)
-    r = ef * _LN2_HI + (ef * _LN2_LO + log1p_core(arg, exact))
+    r = ef * LN2_HI + (ef * LN2_LO + log1p_core(arg, exact))
     return _log_fix(q, r) if p <= 1.0 else np.nan
 
 
@@ -753,7 +761,7 @@ def sigmoid_xent(
     inplace,
     out,
     val,
-    val_mode,
+    per_element,
     rowsum,
     status,
     i0,
@@ -762,36 +770,37 @@ def sigmoid_xent(
     """Element-wise ``w z softplus(-x) + (1 - z) softplus(x)`` and its gradient, one exp each.
 
     ``softplus(±x) = max(±x, 0) + log1p(t)``, ``t = exp(-|x|)``; gradient
-    ``((1 - z) sigmoid(x) - w z sigmoid(-x)) * weight / gdiv``. ``sw_mode`` 0: no sample
-    weights, 1: ``sw[0, 0]`` for all, 2: ``sw`` per element. ``val_mode`` 1 writes the weighted
-    per-element values into ``val``, 0 sums them per row into ``rowsum`` (2 columns: hi, lo).
-    ``status`` 1 (with ``validate``): a NaN logit or a label outside [0, 1]; row not written.
+    ``((1 - z) sigmoid(x) - w z sigmoid(-x)) * weight / gdiv``. ``sw_mode`` (a
+    ``SampleWeights``) NONE: no sample weights, SCALAR: ``sw[0, 0]`` for all, PER_ELEMENT:
+    ``sw`` per element. ``per_element``: write the weighted per-element values into ``val``;
+    otherwise sum them per row into ``rowsum`` (2 columns: hi, lo). ``status`` REFERENCE (with
+    ``validate``): a NaN logit or a label outside [0, 1]; row not written.
     """
     wide()
     c = x.shape[1]
     row = np.empty(c)
     grow = np.empty(c)  # the gradient row in place, or a sink when there is no gradient
-    wconst = np.full(c, sw[0, 0] if sw_mode == 1 else 1.0)
+    wconst = np.full(c, sw[0, 0] if sw_mode == _SW_SCALAR else 1.0)
     buf = np.empty(BLOCK)
     lob = np.empty(BLOCK)
     for i in range(i0, i1):
         xr = x[i]
         zr = z[i]
-        status[i] = 0
-        wr = sw[i] if sw_mode == 2 else wconst
+        status[i] = _OK
+        wr = sw[i] if sw_mode == _SW_PER_ELEMENT else wconst
         if inplace:  # through a scratch row: reading and writing x in one loop is scalar code
             bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, grow, row)
             if validate and bad:
-                status[i] = 1
+                status[i] = _REFERENCE
                 continue
             copy_block(grow, xr)
         else:
             orow = out[i] if write else out[0]  # not written without write
             bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
             if validate and bad:
-                status[i] = 1  # this row of out is not meaningful: the caller raises
+                status[i] = _REFERENCE  # this row of out is not meaningful: the caller raises
                 continue
-        if val_mode == 1:
+        if per_element:
             copy_block(row, val[i])
         else:
             rowsum[i, 0], rowsum[i, 1] = row_sum(row, buf, lob)
@@ -886,8 +895,8 @@ def binary_probs(
     """Row means of ``-w y' log p - (1 - y') log1p(-p)``, ``y' = y keep + add`` (smoothing).
 
     Gradient (of each row's mean): ``scale[i] (-w y' / p + (1 - y') / (1 - p)) / C``, each term
-    0 where its weight is 0. ``status`` 1 (with ``validate``): a NaN, or a label or probability
-    outside [0, 1]; row not written.
+    0 where its weight is 0. ``status`` REFERENCE (with ``validate``): a NaN, or a label or
+    probability outside [0, 1]; row not written.
     """
     wide()
     c = p.shape[1]
@@ -898,18 +907,18 @@ def binary_probs(
     for i in range(i0, i1):
         pr = p[i]
         yr = y[i]
-        status[i] = 0
+        status[i] = _OK
         if inplace:  # through a scratch row, as in sigmoid_xent
             bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, grow, row)
             if validate and bad:
-                status[i] = 1
+                status[i] = _REFERENCE
                 continue
             copy_block(grow, pr)
         else:
             orow = out[i] if write else out[0]
             bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
             if validate and bad:
-                status[i] = 1  # this row of out is not meaningful: the caller raises
+                status[i] = _REFERENCE  # this row of out is not meaningful: the caller raises
                 continue
         s_hi, s_lo = row_sum(row, buf, lob)
         loss[i] = (s_hi + s_lo) / c
@@ -1091,10 +1100,10 @@ def sparse_softmax_f32(x, k, scale, exact, write, inplace, out, loss, status, i0
         if inplace or sc == 0.0:
             m, nan = max_f32(xr)
             if nan or m == np.inf or m == -np.inf:
-                status[i] = 1
+                status[i] = _REFERENCE
                 continue
             if sc == 0.0:  # loss 0 and a zero gradient
-                status[i] = 0
+                status[i] = _OK
                 loss[i] = 0.0
                 if write:
                     fill_zero(xr if inplace else out[i])
@@ -1128,9 +1137,9 @@ def sparse_softmax_f32(x, k, scale, exact, write, inplace, out, loss, status, i0
             s += bs
             ties += bt
         if nan or m == np.inf or m == -np.inf:
-            status[i] = 1
+            status[i] = _REFERENCE
             continue
-        status[i] = 0
+        status[i] = _OK
         s += ties - 1
         nll_k, e_k = shift_at(xk, m, False)
         loss[i] = nll_k + math.log1p(s)
