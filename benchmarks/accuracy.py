@@ -445,21 +445,22 @@ def library_adapter(fast: bool) -> Callable[[Loaded], Result]:
 
 
 class _fast_env:
-    """Set CROSSENTROPY_FAST for the duration of a block."""
+    """Switch the fused kernels on ("1") or off ("0") for the duration of a block."""
 
     def __init__(self, value: str) -> None:
-        self.value = value
-        self.old: str | None = None
+        self.value = value == "1"
+        self.old = True
 
     def __enter__(self) -> None:
-        self.old = os.environ.get("CROSSENTROPY_FAST")
-        os.environ["CROSSENTROPY_FAST"] = self.value
+        from crossentropy import _kernels
+
+        self.old = _kernels.ENABLED
+        _kernels.ENABLED = self.value
 
     def __exit__(self, *exc: object) -> None:
-        if self.old is None:
-            os.environ.pop("CROSSENTROPY_FAST", None)
-        else:
-            os.environ["CROSSENTROPY_FAST"] = self.old
+        from crossentropy import _kernels
+
+        _kernels.ENABLED = self.old
 
 
 PRIMS = ("log_softmax", "softmax", "logsumexp", "sigmoid", "softplus", "log_sigmoid")

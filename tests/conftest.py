@@ -28,12 +28,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def _no_leaked_state() -> Iterator[None]:
     """A test leaves mpmath's working precision and the fast path's switches as it found them
     (mpmath.workprec / workdps and tests._support.paths.on_path restore them)."""
-    before = (mpmath.mp.prec, os.environ.get("CROSSENTROPY_FAST"), _kernels.MIN_SIZE)
+    before = (mpmath.mp.prec, _kernels.ENABLED, _kernels.MIN_SIZE)
     run_rows = _kernels.run_rows
     yield
-    after = (mpmath.mp.prec, os.environ.get("CROSSENTROPY_FAST"), _kernels.MIN_SIZE)
+    after = (mpmath.mp.prec, _kernels.ENABLED, _kernels.MIN_SIZE)
     assert after == before, (
-        f"the test changed (mpmath.mp.prec, CROSSENTROPY_FAST, _kernels.MIN_SIZE) from {before} "
+        f"the test changed (mpmath.mp.prec, _kernels.ENABLED, _kernels.MIN_SIZE) from {before} "
         f"to {after}; use a local context"
     )
     assert _kernels.run_rows is run_rows, "the test left _kernels.run_rows replaced"

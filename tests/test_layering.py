@@ -84,8 +84,10 @@ def test_import_graph() -> None:
 
 def _errors(monkeypatch: pytest.MonkeyPatch, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     out = []
-    for fast in ("1", "0"):
-        monkeypatch.setenv("CROSSENTROPY_FAST", fast)
+    from crossentropy import _kernels
+
+    for fast in (True, False):
+        monkeypatch.setattr(_kernels, "ENABLED", fast)
         with pytest.raises((TypeError, ValueError)) as info:
             fn(*args, **kwargs)
         out.append((info.type, str(info.value)))
@@ -118,3 +120,30 @@ def test_value_errors_come_before_weight_errors(monkeypatch: pytest.MonkeyPatch)
         assert fast == ref, fn.__name__
     fn, args, kw = cases[0]
     assert "must not contain NaN" in _errors(monkeypatch, fn, *args, **kw)[0][1]
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"), [("0", False), ("off", False), ("1", True), (None, True)]
+)
+def test_fast_path_switch_is_read_once_at_import(env: str | None, enabled: bool) -> None:
+    """``CROSSENTROPY_FAST`` is read into ``_kernels.ENABLED`` when the package is imported;
+    changing the environment afterwards changes nothing (no lookup on every call)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os\n"
+        "from crossentropy import _kernels\n"
+        "before = _kernels.ENABLED\n"
+        "os.environ['CROSSENTROPY_FAST'] = '1' if not before else '0'\n"
+        "assert _kernels.ENABLED is before\n"
+        "print(before)\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "CROSSENTROPY_FAST"}
+    if env is not None:
+        environ["CROSSENTROPY_FAST"] = env
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ
+    )
+    assert out.stdout.strip() == str(enabled)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +35,8 @@ PATHS = [
 def on_path(path: str, *, min_size: int | None = None) -> Iterator[list[str]]:
     """Run the body on ``path`` (``"fast"`` or ``"reference"``); yield the kernels it ran.
 
-    Sets ``CROSSENTROPY_FAST``, optionally lowers the fast path's size threshold
+    Sets ``_kernels.ENABLED`` (the fast-path switch, read from ``CROSSENTROPY_FAST`` once at
+    import), optionally lowers the fast path's size threshold
     (``_kernels.MIN_SIZE``; ``min_size=0`` sends even tiny inputs to the kernels) and wraps
     ``_kernels.run_rows`` so the name of every kernel it runs is appended to the yielded list.
     Everything is restored on exit, so this nests (a reference computation inside a fast-path
@@ -47,13 +47,13 @@ def on_path(path: str, *, min_size: int | None = None) -> Iterator[list[str]]:
     calls: list[str] = []
     run_rows = _kernels.run_rows
     size = _kernels.MIN_SIZE
-    env = os.environ.get("CROSSENTROPY_FAST")
+    enabled = _kernels.ENABLED
 
     def spy(kernel: Any, *args: Any) -> Any:
         calls.append(getattr(kernel, "__name__", str(kernel)))
         return run_rows(kernel, *args)
 
-    os.environ["CROSSENTROPY_FAST"] = "1" if path == "fast" else "0"
+    _kernels.ENABLED = path == "fast"
     _kernels.run_rows = spy  # type: ignore[assignment]
     if min_size is not None:
         _kernels.MIN_SIZE = min_size
@@ -62,7 +62,4 @@ def on_path(path: str, *, min_size: int | None = None) -> Iterator[list[str]]:
     finally:
         _kernels.run_rows = run_rows  # type: ignore[assignment]
         _kernels.MIN_SIZE = size
-        if env is None:
-            os.environ.pop("CROSSENTROPY_FAST", None)
-        else:
-            os.environ["CROSSENTROPY_FAST"] = env
+        _kernels.ENABLED = enabled

@@ -17,12 +17,13 @@ only float64 needs the allowance). Hard labels have ``kappa = 1``: one term is 0
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 import crossentropy as ce
+from tests._support.paths import PATHS, on_path
 
 from .cases import Loaded, call_library
 from .conftest import all_stored
@@ -67,33 +68,18 @@ def _allowed(lc: Loaded, kappa: np.ndarray | None, n: int) -> np.ndarray:
     return b * np.maximum(np.asarray(kappa, np.float64), 1.0)
 
 
-@pytest.fixture(params=["reference", "fast"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest) -> Iterator[list[str]]:
     """Run each case on the reference path, then on the fused kernels (the fast path).
 
     The fast path is forced for every size (it normally starts at 2048 elements) and the kernels
     that ran are recorded: a case without a kernel is skipped on that path, visibly, rather than
     passing on the reference code a second time.
     """
-    from crossentropy import _kernels
-
-    calls: list[str] = []
-    if request.param == "reference":
-        monkeypatch.setenv("CROSSENTROPY_FAST", "0")
-        return calls
-    monkeypatch.setenv("CROSSENTROPY_FAST", "1")
-    if not _kernels.fast_path_available():
-        pytest.skip("the fast path is not available (numba is not installed)")
-    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
-    run_rows = _kernels.run_rows
-
-    def spy(kernel: Any, *args: Any) -> Any:
-        calls.append(getattr(kernel, "__name__", str(kernel)))
-        return run_rows(kernel, *args)
-
-    monkeypatch.setattr(_kernels, "run_rows", spy)
-    calls.append("fast")
-    return calls
+    with on_path(request.param, min_size=0) as calls:
+        if request.param == "fast":
+            calls.append("fast")
+        yield calls
 
 
 # Known failures of the fused kernels, reported to their owner; strict, so a fix is noticed.

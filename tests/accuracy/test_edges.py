@@ -4,12 +4,14 @@ for NaN input or where no limit exists. (The hostile suite checks them too, thro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
 import crossentropy as ce
+from tests._support.paths import PATHS, on_path
 
 DTYPES = ["float16", "float32", "float64"]
 inf = np.inf
@@ -144,19 +146,11 @@ WEIGHTS = [0.5, 7.0, 100.0, 1e4]
 MARGINS = [700.5, 720.0, 745.0, 1000.0]
 
 
-@pytest.fixture(params=["reference", "fast"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest) -> Iterator[str]:
     """The reference path, or the fused kernels forced for every size."""
-    from crossentropy import _kernels
-
-    if request.param == "reference":
-        monkeypatch.setenv("CROSSENTROPY_FAST", "0")
-        return "reference"
-    monkeypatch.setenv("CROSSENTROPY_FAST", "1")
-    if not _kernels.fast_path_available():
-        pytest.skip("the fast path is not available (numba is not installed)")
-    monkeypatch.setattr(_kernels, "MIN_SIZE", 0)
-    return "fast"
+    with on_path(request.param, min_size=0):
+        yield request.param
 
 
 def _reduce(per: list, grads: list, sw: list, reduction: str) -> tuple[list, list]:

@@ -16,10 +16,13 @@ Values and gradients agree with the cores to their accuracy bounds (float64 with
 exact result, float32 within 2): the kernels compute float32 inputs in float64 and round once, and
 float64 inputs with double-double corrections (see :mod:`._numba`).
 
-For tests: ``MIN_SIZE = 0`` (monkeypatched) sends inputs of every size to the kernels, and
-:func:`run_rows` is the one function through which every kernel runs (spy on it to see which).
-The environment variable ``CROSSENTROPY_FAST=0`` turns the kernels off (read by
-:func:`_backend`, the one place that looks at it).
+The environment variable ``CROSSENTROPY_FAST=0`` turns the kernels off. It is read once, when
+this package is imported, into :data:`ENABLED`, the one switch :func:`_backend` looks at.
+
+For tests and benchmarks: ``ENABLED`` (set it to switch paths within one process),
+``MIN_SIZE = 0`` (sends inputs of every size to the kernels) and :func:`run_rows`, the one
+function through which every kernel runs (spy on it to see which); ``tests/_support/paths.py``
+sets and restores all three.
 
 Threads: rows are split across a pool of ``get_num_threads()`` threads (default: all cores, or
 the ``CROSSENTROPY_NUM_THREADS`` environment variable); the kernels release the GIL.
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
 __all__ = [
+    "ENABLED",
     "MIN_SIZE",
     "RowStatus",
     "SampleWeights",
@@ -72,14 +76,19 @@ _lock = threading.Lock()
 _state: dict[str, Any] = {"module": None, "tried": False, "threads": None, "pool": None}
 
 
-def _backend() -> ModuleType | None:
-    """The compiled kernels, or None when numba is not installed or the fast path is off.
+def _enabled_by_env() -> bool:
+    value = os.environ.get("CROSSENTROPY_FAST", "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
 
-    The one place that reads ``CROSSENTROPY_FAST``. It reads it on each call (a dictionary
-    lookup), not once: the test suites and ``benchmarks/`` switch it within one process to
-    compare the kernels with the cores.
-    """
-    if os.environ.get("CROSSENTROPY_FAST", "1").strip().lower() in ("0", "false", "no", "off"):
+
+#: Whether the fused kernels may run: ``CROSSENTROPY_FAST`` as it was when this package was
+#: imported (read once; unset means on).
+ENABLED = _enabled_by_env()
+
+
+def _backend() -> ModuleType | None:
+    """The compiled kernels, or None when numba is not installed or :data:`ENABLED` is False."""
+    if not ENABLED:
         return None
     if not _state["tried"]:
         with _lock:
@@ -97,7 +106,8 @@ def _backend() -> ModuleType | None:
 def fast_path_available() -> bool:
     """True when the fused kernels can run (numba importable and not disabled).
 
-    Set the environment variable ``CROSSENTROPY_FAST=0`` to use the reference path only.
+    Set the environment variable ``CROSSENTROPY_FAST=0`` before importing crossentropy to use
+    the reference path only.
     """
     return _backend() is not None
 
