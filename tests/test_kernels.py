@@ -1,9 +1,10 @@
 """The fused kernels (``crossentropy._kernels``) against the reference path and against mpmath.
 
-Each test computes the same thing twice, with the fast path on and off (``tests/_support/paths.on_path``),
-and compares: the fast path must keep the reference path's accuracy bounds (float64 within 4 ulp
-of the exact value, float32 within 2), its edge semantics (infinities, ignored samples, zero
-weights) and its errors, message for message. A few rows are also checked against mpmath.
+Each test computes the same thing twice, with the fast path on and off
+(``tests/_support/paths.on_path``), and compares: the fast path must keep the reference path's
+accuracy bounds (float64 within 4 ulp of the exact value, float32 within 2), its edge semantics
+(infinities, ignored samples, zero weights) and its errors, message for message. A few rows are
+also checked against mpmath.
 """
 
 from __future__ import annotations
