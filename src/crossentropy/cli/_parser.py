@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate the shards on a dask.distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )
     run.add_argument(
+        "--dask-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for the Dask scheduler to answer (default: 30)",
+    )
+    run.add_argument(
         "--chunk-rows",
         type=int,
         default=0,

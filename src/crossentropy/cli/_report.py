@@ -7,10 +7,13 @@ the file appears complete or not at all.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import os
+import signal
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from ._errors import CLIError, missing_extra
@@ -37,6 +40,15 @@ def check_report_path(path: str) -> str:
         import matplotlib  # noqa: F401
     except ImportError:
         raise missing_extra("matplotlib", "--report") from None
+    # The report is written at the end, beside its destination: try that now, before the work.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+    except OSError as err:
+        raise CLIError(
+            f"--report {path}: cannot write in the folder {parent} ({err.strerror or err})."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
     return kind
 
 
@@ -156,16 +168,51 @@ def _html(result: dict[str, Any], png: bytes) -> str:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place.
+
+    SIGTERM, SIGHUP and SIGINT are held back (blocked) from the temporary file's creation to the
+    rename, and delivered after it: a signal never leaves a partial or temporary file, only the
+    whole report or none.
+    """
     parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+    with _signals_held():
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+        except OSError as err:
+            raise _write_error(path, err) from None
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o644)  # mkstemp's 0600 would make the report private
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException as err:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            if isinstance(err, OSError):
+                raise _write_error(path, err) from None
+            raise
+
+
+def _write_error(path: str, err: OSError) -> CLIError:
+    return CLIError(f"--report {path}: cannot write the report ({err.strerror or err}).")
+
+
+_HELD = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Block the terminating signals in this thread (a no-op where pthread_sigmask is missing);
+    the kernel delivers a pending one when they are unblocked."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - Windows
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, _HELD)
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o644)  # mkstemp's 0600 would make the report private
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
