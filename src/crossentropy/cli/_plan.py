@@ -225,26 +225,32 @@ def make_plan(args: Any) -> Plan:
 MAX_CLASS_NAMES_BYTES = 2**26
 
 
-def _npz_class_names(path: str) -> list[str]:
-    import zipfile
+def _one(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
-    from ._sources import _ZIP_ERRORS
+
+def _npz_class_names(path: str) -> list[str]:
+    import io
+    import zipfile
 
     what = f"{path}: key {CLASS_NAME_KEY!r}"
     try:
         with zipfile.ZipFile(path) as zf:
-            size = zf.getinfo(f"{CLASS_NAME_KEY}.npy").file_size
-        if size > MAX_CLASS_NAMES_BYTES:
-            raise CLIError(
-                f"{what} holds {size} bytes; class names of more than {MAX_CLASS_NAMES_BYTES} "
-                "bytes are not read (pass --class-names FILE)."
-            )
-        with np.load(path, allow_pickle=False) as z:
-            names = z[CLASS_NAME_KEY]
+            info = zf.getinfo(f"{CLASS_NAME_KEY}.npy")
+            if info.file_size > MAX_CLASS_NAMES_BYTES:
+                raise CLIError(
+                    f"{what} holds {info.file_size} bytes; class names of more than "
+                    f"{MAX_CLASS_NAMES_BYTES} bytes are not read (pass --class-names FILE)."
+                )
+            data = zf.read(info)  # whole, so that zipfile checks its CRC-32
+        names = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     except CLIError:
         raise
-    except _ZIP_ERRORS as err:  # ValueError included: a pickled or damaged member
-        raise CLIError(f"{what} must be a readable array of strings ({err}).") from None
+    except Exception as err:  # only zipfile and NumPy's reader run here: a damaged member
+        raise CLIError(f"{what} must be a readable array of strings ({_one(err)}).") from None
+    if names.dtype.kind not in "USiuf":
+        raise CLIError(f"{what} must be a readable array of strings; got dtype {names.dtype}.")
     return [str(s) for s in names.reshape(-1).tolist()]
 
 

@@ -13,6 +13,7 @@ import io
 import os
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -170,9 +171,9 @@ def _html(result: dict[str, Any], png: bytes) -> str:
 def write_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place.
 
-    SIGTERM, SIGHUP and SIGINT are held back (blocked) from the temporary file's creation to the
-    rename, and delivered after it: a signal never leaves a partial or temporary file, only the
-    whole report or none.
+    SIGTERM, SIGHUP and SIGINT are held back from the temporary file's creation to the rename,
+    and delivered after it: a signal never leaves a partial or temporary file, only the whole
+    report or none.
     """
     parent = os.path.dirname(os.path.abspath(path))
     with _signals_held():
@@ -205,14 +206,25 @@ _HELD = tuple(
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Block the terminating signals in this thread (a no-op where pthread_sigmask is missing);
-    the kernel delivers a pending one when they are unblocked."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:  # pragma: no cover - Windows
+    """Defer SIGTERM, SIGHUP and SIGINT: a handler notes them, and once the block is done the
+    previous handlers are restored and the signals raised again (a SIGTERM then ends the
+    process as it would have). Python runs signal handlers in the main thread only, between
+    bytecodes, whichever thread the kernel delivered the signal to (a thread mask would not
+    do: another thread, a kernel's worker, would take the signal); elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = mask(signal.SIG_BLOCK, _HELD)
+    caught: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    old = {sig: signal.signal(sig, note) for sig in _HELD}
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
