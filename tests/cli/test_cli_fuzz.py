@@ -267,3 +267,28 @@ def test_damaged_zip_structures(tmp_path: Any, cli: Any) -> None:
         want, n = library_result(res["signature"]["kind"], *found)
         assert res["n"] == n, where
         assert res["loss"] == pytest.approx(want, rel=1e-12), where
+
+
+def test_parquet_footer_bit_flips(tmp_path: Any, cli: Any) -> None:
+    """Bit 1 of every footer byte: it turns a column chunk's physical type DOUBLE into FLOAT
+    (5 and 4, zigzag varints 10 and 8), which pyarrow's streamed reader does not check and
+    would read as other numbers."""
+    path, _ = make_parquet(tmp_path)
+    intact = path.read_bytes()
+    footer = int.from_bytes(intact[-8:-4], "little")
+    for at in range(len(intact) - 8 - footer, len(intact) - 8):
+        data = bytearray(intact)
+        data[at] ^= 0b10
+        path.write_bytes(bytes(data))
+        run = cli("eval", path, "--from-logits", "--json")
+        where = f"footer byte {at}, bit 1"
+        assert run.code in (0, 2), f"{where}: exit {run.code}: {run.err}"
+        if run.code == 2:
+            assert len(run.err.splitlines()) == 1, f"{where}: {run.err}"
+            continue
+        found = read_parquet(path)
+        assert found is not None, f"{where}: exit 0, but pyarrow's read_table refuses the file"
+        res = json.loads(run.out)
+        want, n = library_result(res["signature"]["kind"], *found)
+        assert res["n"] == n, where
+        assert res["loss"] == pytest.approx(want, rel=1e-12), where

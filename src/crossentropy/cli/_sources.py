@@ -905,11 +905,49 @@ class ParquetReader(Reader):
             self._types[role] = np.result_type(*dtypes)
         needed = list(dict.fromkeys(c for cols in self.cols.values() for c in cols))
         self._needed = needed
+        self._check_physical_types()
         self._batches: Iterator[Any] | None = None
         self._buffer: list[Any] = []
         self._buffered = 0
         self._row = 0
         self._widths: dict[str, int] = {}
+
+    def _check_physical_types(self) -> None:
+        """Every column chunk stores the physical type the schema announces. pyarrow checks
+        this when it reads whole row groups, but its buffered stream (what keeps the memory
+        bounded here) reinterprets the bytes: a damaged footer would then give other numbers."""
+        try:
+            meta = self._pf.metadata
+            leaves = [
+                j
+                for j in range(meta.num_columns)
+                if meta.schema.column(j).path.split(".")[0] in self._needed
+            ]
+            expected = {j: meta.schema.column(j).physical_type for j in leaves}
+            for g in range(meta.num_row_groups):
+                # First the path that raises on damaged column metadata (one page per column):
+                # RowGroupMetaData.column aborts the process on it instead (pyarrow 26).
+                next(
+                    self._pf.iter_batches(
+                        batch_size=1, row_groups=[g], columns=self._needed, use_threads=False
+                    ),
+                    None,
+                )
+                group = meta.row_group(g)
+                for j in leaves:
+                    got = group.column(j).physical_type
+                    if got != expected[j]:
+                        raise CLIError(
+                            f"{self.path}: not a readable Parquet file (row group {g}, column "
+                            f"{meta.schema.column(j).path!r}: its chunk stores {got}, the schema "
+                            f"announces {expected[j]})."
+                        )
+        except CLIError:
+            raise
+        except Exception as err:  # pyarrow's own errors on a damaged footer
+            raise CLIError(
+                f"{self.path}: not a readable Parquet file ({_one_line(err)})."
+            ) from None
 
     def _iter(self, n: int) -> Iterator[Any]:
         if self._batches is None:
