@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
     A user error prints one line on stderr and returns 2 (``--debug`` adds the traceback); a
-    bug returns 1.
+    reader of stdout that went away (``| head``) returns 141 quietly; a bug returns 1.
     """
     from ._parser import build_parser
 

@@ -33,7 +33,8 @@ examples:
   crossentropy eval "shards/*.parquet" --labels label --from-logits \\
       --dask tcp://127.0.0.1:8786
 
-exit status: 0 success; 2 bad input or usage (one line on stderr); 1 a bug.
+exit status: 0 success; 2 bad input or usage (one line on stderr); 141 stdout
+closed by its reader (| head); 1 a bug.
 See docs/cli.md for the definitions of every number.
 """
 
