@@ -785,3 +785,10 @@ def test_csv_helpers_write_what_the_reader_reads(tmp_path: Any, cli: Any) -> Non
     write_csv(tmp_path / "p.csv", ["a", "b", "c", "d", "label"], np.hstack([p, k[:, None]]))
     res = cli("eval", tmp_path / "p.csv", "--chunk-rows", 64, "--json").json()
     assert res["loss"] == pytest.approx(sparse_mean(p, k), rel=1e-12)
+
+
+@pytest.mark.parametrize("flag", ["--class-names", "--class-weight"])
+def test_damaged_npy_list_file(tmp_path: Any, cli: Any, flag: str) -> None:
+    (tmp_path / "names.npy").write_bytes(npy_bytes("{'descr': '<f8', 'fortran_order': Fa"))
+    run = cli("eval", "--example", flag, tmp_path / "names.npy")
+    one_line_error(run, rf"{flag} .*names\.npy: cannot read it \(")

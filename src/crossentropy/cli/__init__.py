@@ -255,8 +255,11 @@ def _read_list(value: str, what: str) -> list[str]:
                 return [str(x) for x in np.load(value, allow_pickle=False).reshape(-1).tolist()]
             with open(value, encoding="utf-8") as f:
                 text = f.read()
-        except (OSError, ValueError) as err:
-            raise CLIError(f"{what} {value}: cannot read it ({err}).") from None
+        except Exception as err:  # np.load on a damaged .npy raises more than ValueError
+            line = str(err).strip().splitlines()
+            raise CLIError(
+                f"{what} {value}: cannot read it ({line[0] if line else type(err).__name__})."
+            ) from None
         if ext == ".json":
             try:
                 items = json.loads(text)
