@@ -7,12 +7,15 @@ pyarrow, matplotlib and dask.distributed only when an input or option needs them
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+
+from ._errors import printable
 
 __all__ = ["main"]
 
@@ -21,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
     A user error prints one line on stderr and returns 2 (``--debug`` adds the traceback); a
-    bug returns 1.
+    reader of stdout that went away (``| head``) returns 141 quietly; a bug returns 1.
     """
     from ._parser import build_parser
 
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         return _eval(args)
+    except _StdoutGone:
+        return EXIT_BROKEN_PIPE
     except CLIError as err:
         return _fail(debug, str(err), 2)
     except OSError as err:
@@ -55,21 +60,63 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(debug, message, 1, prefix="crossentropy: ")
 
 
+#: The exit code when the reader of stdout went away (``| head``): 128 + SIGPIPE, what a shell
+#: reports for a tool that SIGPIPE ended.
+EXIT_BROKEN_PIPE = 141
+
+
+class _StdoutGone(Exception):
+    """Stdout is a pipe whose reader has gone: stop quietly (exit 141)."""
+
+
 def _fail(debug: bool, message: str, code: int, prefix: str = "crossentropy: error: ") -> int:
+    if sys.stderr is None:  # stderr closed: nothing can be said
+        return code
     if debug:
         traceback.print_exc(file=sys.stderr)
-    line = " ".join(message.split("\n"))
-    print(f"{prefix}{line}", file=sys.stderr)
+    line = printable(" ".join(message.split("\n")))
+    with suppress(OSError):  # stderr closed or a broken pipe: the exit code still tells
+        print(f"{prefix}{line}", file=sys.stderr)
     return code
+
+
+def _write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush; a reader that went away ends the run quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise _StdoutGone from None
+    except OSError as err:
+        from ._errors import CLIError
+
+        raise CLIError(f"cannot write the results to stdout ({err.strerror or err}).") from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit does not fail
+    again and print a traceback (the recipe of the signal module's documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (tests)
+        pass
 
 
 def _eval(args: Any) -> int:
     from ._accumulate import Accumulator
     from ._errors import CLIError
     from ._evaluate import Options, evaluate_unit
-    from ._output import build_result, print_summary, to_json
+    from ._output import build_result, to_json
     from ._plan import detect_loss, make_plan
 
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise CLIError(
+            "stdout is closed, so the results cannot be written; redirect it to a file or "
+            "to /dev/null."
+        )
     if args.top_k < 1:
         raise CLIError(f"--top-k must be at least 1; got {args.top_k}.")
     if args.worst < 0:
@@ -83,7 +130,14 @@ def _eval(args: Any) -> int:
         from ._report import check_report_path
 
         report_kind = check_report_path(args.report)
+    if not (math.isfinite(args.dask_timeout) and args.dask_timeout > 0):
+        raise CLIError(f"--dask-timeout must be a positive number; got {args.dask_timeout!r}.")
+    if args.ignore_index is not None and not -(2**63) <= args.ignore_index < 2**63:
+        raise CLIError(f"--ignore-index must fit in 64 bits; got {args.ignore_index}.")
     if args.dask:
+        from ._dask import check_address
+
+        check_address(args.dask)
         try:
             import distributed  # noqa: F401
         except ImportError:
@@ -94,7 +148,7 @@ def _eval(args: Any) -> int:
     plan = make_plan(args)
     from_logits = bool(args.from_logits or plan.example)
     forced = None if args.loss == "auto" else args.loss
-    kind, width, why = detect_loss(plan, forced, from_logits)
+    kind, width, why = detect_loss(plan, forced, from_logits, chunk_rows=args.chunk_rows)
     if args.ignore_index is not None and kind != "sparse":
         raise CLIError(
             f"--ignore-index applies to integer class ids (the sparse loss); the loss here is "
@@ -131,7 +185,9 @@ def _eval(args: Any) -> int:
         if args.dask:
             from ._dask import evaluate_on_dask
 
-            accs = evaluate_on_dask(args.dask, plan.units, opts, progress=advance)
+            accs = evaluate_on_dask(
+                args.dask, plan.units, opts, progress=advance, timeout=args.dask_timeout
+            )
         else:
             accs = [evaluate_unit(u, opts, progress=advance) for u in plan.units]
     acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=accs[0].version)
@@ -146,22 +202,44 @@ def _eval(args: Any) -> int:
         raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
 
+    report_error = None
     if args.report:
         from ._report import render_report, write_atomic
 
         assert report_kind is not None
-        write_atomic(args.report, render_report(result, report_kind))
+        try:
+            write_atomic(args.report, render_report(result, report_kind))
+        except CLIError as err:  # the numbers are still worth printing
+            report_error = err
     if args.json:
-        sys.stdout.write(to_json(result) + "\n")
+        _write_stdout(to_json(result) + "\n")
     else:
-        from rich.console import Console
-
-        # markup off: file and class names are shown as they are, brackets included
-        print_summary(result, Console(file=sys.stdout, highlight=False, markup=False))
-        if args.report:
-            print(f"report written to {args.report}")
-    sys.stdout.flush()
+        _print_summary(result)
+        if args.report and report_error is None:
+            _write_stdout(f"report written to {printable(args.report)}\n")
+    if report_error is not None:
+        raise report_error
     return 0
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from ._output import print_summary
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's default: exit with code 1
+            self.quiet = True
+            raise BrokenPipeError
+
+    # markup off: file and class names are shown as they are, brackets included (their
+    # control characters escaped by print_summary)
+    try:
+        print_summary(result, _Console(file=sys.stdout, highlight=False, markup=False))
+    except BrokenPipeError:
+        _silence_stdout()
+        raise _StdoutGone from None
+    _write_stdout("")
 
 
 def _read_list(value: str, what: str) -> list[str]:
@@ -177,8 +255,11 @@ def _read_list(value: str, what: str) -> list[str]:
                 return [str(x) for x in np.load(value, allow_pickle=False).reshape(-1).tolist()]
             with open(value, encoding="utf-8") as f:
                 text = f.read()
-        except (OSError, ValueError) as err:
-            raise CLIError(f"{what} {value}: cannot read it ({err}).") from None
+        except Exception as err:  # np.load on a damaged .npy raises more than ValueError
+            line = str(err).strip().splitlines()
+            raise CLIError(
+                f"{what} {value}: cannot read it ({line[0] if line else type(err).__name__})."
+            ) from None
         if ext == ".json":
             try:
                 items = json.loads(text)

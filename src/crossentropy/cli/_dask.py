@@ -35,6 +35,8 @@ def evaluate_on_dask(
         from distributed.scheduler import KilledWorker
     except ImportError:
         raise missing_extra("distributed", "--dask") from None
+    check_address(address)
+    _probe(address, timeout)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as err:
@@ -72,6 +74,76 @@ def evaluate_on_dask(
     if len(out) != len(units):  # pragma: no cover - as_completed yields every future
         raise CLIError(f"--dask {address}: some shards returned no result.")
     return out
+
+
+#: The schemes of dask.distributed's communication backends.
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def check_address(address: str) -> None:
+    """Refuse what is not a scheduler address before any connection is tried: dask.distributed
+    leaves a half-made Client behind on a bad address, whose ``__del__`` then blocks the exit for
+    60 s and prints a traceback.
+
+    >>> check_address("tcp://127.0.0.1:8786")
+    >>> check_address("127.0.0.1:8786")  # tcp:// is the default
+    """
+    scheme, sep, loc = address.rpartition("://")
+    scheme = scheme.lower() if sep else "tcp"
+    if scheme in ("http", "https"):
+        raise CLIError(
+            f"--dask {address}: that is a web address (the dashboard's); the scheduler's "
+            "address is tcp://HOST:PORT (port 8786 by default)."
+        )
+    if scheme not in SCHEMES:
+        raise CLIError(
+            f"--dask {address}: unknown scheme {scheme!r}; expected a scheduler address such "
+            f"as tcp://HOST:PORT (schemes: {', '.join(SCHEMES)})."
+        )
+    if scheme in ("ucx", "inproc"):
+        return
+    host, colon, port = loc.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    ok = (
+        bool(colon)
+        and bool(host)
+        and port.isdigit()
+        and 0 < int(port) < 65536
+        and not any(ch.isspace() or ch in "/?#@" for ch in host)
+    )
+    if not ok:
+        raise CLIError(
+            f"--dask {address}: not a scheduler address; expected {scheme}://HOST:PORT, e.g. "
+            "tcp://127.0.0.1:8786."
+        )
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Connect and exchange dask.distributed's handshake within ``timeout`` seconds.
+
+    dask.distributed bounds the connection, not the handshake after it: a port that accepts and
+    then stays silent would hang the Client for ever.
+    """
+    import asyncio
+
+    from distributed.comm.core import connect
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)  # type: ignore[no-untyped-call]
+        await comm.close()
+
+    try:
+        asyncio.run(handshake())
+    except (asyncio.TimeoutError, TimeoutError):
+        raise CLIError(
+            f"--dask {address}: cannot connect to a Dask scheduler (no answer within "
+            f"{timeout:g} s; see --dask-timeout)."
+        ) from None
+    except (OSError, ValueError, TypeError) as err:
+        raise CLIError(
+            f"--dask {address}: cannot connect to a Dask scheduler ({_one_line(err)})."
+        ) from None
 
 
 def _one_line(err: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EXTRAS", "CLIError", "missing_extra"]
+__all__ = ["EXTRAS", "CLIError", "missing_extra", "printable"]
 
 #: Which extra of ``pip install crossentropy[...]`` provides each optional module.
 EXTRAS = {
@@ -38,3 +38,17 @@ def missing_extra(module: str, purpose: str) -> CLIError:
     return CLIError(
         f'{purpose} needs {module}, which is not installed: pip install "crossentropy[{extra}]"'
     )
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every non-printable character (terminal escape sequences, other control
+    characters, bidirectional overrides) written as a Python ``repr`` writes it: ``\x1b``.
+
+    File names, .npz keys and class names pass through it before they reach a terminal.
+
+    >>> printable("cat\x1b[2Jdog\tend")
+    'cat\\x1b[2Jdog\\tend'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

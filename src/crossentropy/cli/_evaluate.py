@@ -47,8 +47,12 @@ CHUNK_BYTES = 4 * 2**20
 
 
 def auto_chunk_rows(n_classes: int) -> int:
-    """Rows per chunk: about 4 MiB of float64 predictions, between 64 and 262144 rows."""
-    return int(min(max(CHUNK_BYTES // (8 * max(n_classes, 1)), 64), 2**18))
+    """Rows per chunk: about 4 MiB of float64 predictions, between 1 and 262144 rows.
+
+    >>> auto_chunk_rows(10), auto_chunk_rows(1_000_000)
+    (52428, 1)
+    """
+    return int(min(max(CHUNK_BYTES // (8 * max(n_classes, 1)), 1), 2**18))
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,7 @@ class _Chunk:
                     "one-hot or soft labels use --loss categorical).",
                 )
             lab = lab[:, 0]
+        c = opts.n_classes
         if lab.dtype.kind == "f":
             bad = ~np.isfinite(lab) | (lab != np.floor(lab))
             if bad.any():
@@ -296,27 +301,27 @@ class _Chunk:
                 raise self.fail(
                     "labels", i, None, f"class ids must be integers; got {_fmt(lab[i])}."
                 )
-        if lab.dtype.kind == "u" and lab.size and lab.max() > np.iinfo(np.int64).max:
-            i, _ = _first(lab > np.iinfo(np.int64).max)
-            raise self.fail("labels", i, None, f"class id {lab[i]} is too large.")
-        k = lab.astype(np.int64)
-        c = opts.n_classes
-        bad = (k < 0) | (k >= c)
+        # The range is checked on the stored values, before any cast: a float id of 1e20 or a
+        # uint64 id above 2**63 is named as it is (a cast to int64 would wrap it).
+        bad = (lab < 0) | (lab >= c)
         if opts.ignore_index is not None:
-            bad &= k != opts.ignore_index
+            bad &= lab != opts.ignore_index
         if bad.any():
             i, _ = _first(bad)
+            v = lab[i]
+            shown = _fmt(v) if lab.dtype.kind != "f" or abs(v) >= 2**53 else str(int(v))
             hint = (
-                f"; pass --ignore-index {k[i]} to skip such rows"
-                if k[i] < 0 and opts.ignore_index is None
+                f"; pass --ignore-index {int(v)} to skip such rows"
+                if v < 0 and v >= -(2**63) and opts.ignore_index is None
                 else ""
             )
             raise self.fail(
                 "labels",
                 i,
                 None,
-                f"class id {k[i]} is outside [0, {c}) ({c} prediction columns){hint}.",
+                f"class id {shown} is outside [0, {c}) ({c} prediction columns){hint}.",
             )
+        k = lab.astype(np.int64)
         return k
 
     def dense_labels(self, categorical: bool) -> Any:
@@ -568,14 +573,21 @@ class _Chunk:
         acc.add_worst(contrib, np.ones(r, dtype=bool), self.unit.index, self.row0, describe)
 
 
-def peek(unit: Unit, rows: int) -> dict[str, Any]:
-    """The first ``rows`` rows of each role of ``unit`` (for detecting the loss)."""
+def peek(unit: Unit, rows: int, max_bytes: int = CHUNK_BYTES) -> dict[str, Any]:
+    """The first rows of each role of ``unit`` (for detecting the loss): ``rows`` of them, or
+    fewer where the rows are wide, so that they hold at most about ``max_bytes`` as float64
+    (at least one row)."""
     out: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
+        readers = []
         for spec in unit.files:
             reader = open_reader(spec)
             stack.callback(reader.close)
-            data = reader.read(rows)
+            readers.append(reader)
+        row_bytes = 8 * sum(r.row_width(role) for r in readers for role in r.roles)
+        n = max(1, min(rows, max_bytes // max(row_bytes, 1)))
+        for reader in readers:
+            data = reader.read(n)
             for role in reader.roles:
                 out[role] = data[role]
                 out[f"{role}:where"] = reader.where(role, None, None)

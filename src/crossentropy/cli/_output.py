@@ -11,6 +11,7 @@ import numpy as np
 import crossentropy as ce
 
 from ._accumulate import ECE_BINS, HIST_EDGES, Accumulator
+from ._errors import printable
 from ._evaluate import LOSS_FUNCTIONS, Options
 from ._plan import Plan
 
@@ -172,10 +173,10 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     console.print(head)
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
     files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
-    console.print(f"predictions: {inp['predictions']}{files}")
+    console.print(f"predictions: {printable(inp['predictions'])}{files}")
     console.print(
-        f"labels: {inp['labels']}"
-        + (f"; weights: {inp['sample_weight']}" if inp["sample_weight"] else "")
+        f"labels: {printable(inp['labels'])}"
+        + (f"; weights: {printable(inp['sample_weight'])}" if inp["sample_weight"] else "")
     )
     console.print(f"{result['rows']} rows, {inp['classes']} columns, {dtype}")
 
@@ -211,7 +212,7 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     ct.add_column("accuracy", justify="right")
     for e in shown:
         name = e.get("name")
-        label = f"{e['class']} {name}" if name is not None else str(e["class"])
+        label = f"{e['class']} {printable(name)}" if name is not None else str(e["class"])
         ct.add_row(label, str(e["count"]), _num(e["loss"], 4), _fixed(e["accuracy"]))
     console.print(ct)
 
@@ -237,12 +238,14 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
             wt.add_column("labels")
             wt.add_column("predicted")
         for w in result["worst"]:
-            cells = [w["file"]] if multi else []
+            cells = [printable(w["file"])] if multi else []
             cells += [str(w["row"]), _num(w["loss"], 4)]
             if kind in ("categorical", "sparse"):
-                lab = str(w["label"]) + (f" {w['label_name']}" if "label_name" in w else "")
+                lab = str(w["label"]) + (
+                    f" {printable(w['label_name'])}" if "label_name" in w else ""
+                )
                 prd = str(w["predicted"]) + (
-                    f" {w['predicted_name']}" if "predicted_name" in w else ""
+                    f" {printable(w['predicted_name'])}" if "predicted_name" in w else ""
                 )
                 cells += [lab, prd, _fixed(w["confidence"]), _num(w["p_label"], 4)]
             elif kind == "binary":

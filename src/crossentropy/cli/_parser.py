@@ -33,7 +33,8 @@ examples:
   crossentropy eval "shards/*.parquet" --labels label --from-logits \\
       --dask tcp://127.0.0.1:8786
 
-exit status: 0 success; 2 bad input or usage (one line on stderr); 1 a bug.
+exit status: 0 success; 2 bad input or usage (one line on stderr); 141 stdout
+closed by its reader (| head); 1 a bug.
 See docs/cli.md for the definitions of every number.
 """
 
@@ -147,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--dask",
         metavar="ADDRESS",
         help="evaluate the shards on a dask.distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
+    run.add_argument(
+        "--dask-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for the Dask scheduler to answer (default: 30)",
     )
     run.add_argument(
         "--chunk-rows",

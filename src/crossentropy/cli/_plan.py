@@ -19,7 +19,15 @@ import numpy as np
 
 from ._errors import CLIError
 from ._evaluate import KINDS, Unit, peek
-from ._sources import FileSpec, file_format, list_fields, match_columns, npy_shape
+from ._sources import (
+    FileSpec,
+    csv_index_column,
+    file_format,
+    is_unnamed,
+    list_fields,
+    match_columns,
+    npy_shape,
+)
 
 __all__ = ["PRED_KEYS", "Plan", "detect_loss", "example_path", "make_plan", "split_spec"]
 
@@ -209,14 +217,41 @@ def make_plan(args: Any) -> Plan:
         example=example,
     )
     if example or (fmt == "npz" and CLASS_NAME_KEY in list_fields(preds_paths[0], fmt)):
-        try:
-            with np.load(preds_paths[0], allow_pickle=False) as z:
-                plan.class_names = [str(s) for s in z[CLASS_NAME_KEY].reshape(-1).tolist()]
-        except ValueError as err:
-            raise CLIError(
-                f"{preds_paths[0]}: key {CLASS_NAME_KEY!r} must be an array of strings ({err})."
-            ) from None
+        plan.class_names = _npz_class_names(preds_paths[0])
     return plan
+
+
+#: The largest ``class_names`` member read (uncompressed): it is read whole.
+MAX_CLASS_NAMES_BYTES = 2**26
+
+
+def _one(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _npz_class_names(path: str) -> list[str]:
+    import io
+    import zipfile
+
+    what = f"{path}: key {CLASS_NAME_KEY!r}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(f"{CLASS_NAME_KEY}.npy")
+            if info.file_size > MAX_CLASS_NAMES_BYTES:
+                raise CLIError(
+                    f"{what} holds {info.file_size} bytes; class names of more than "
+                    f"{MAX_CLASS_NAMES_BYTES} bytes are not read (pass --class-names FILE)."
+                )
+            data = zf.read(info)  # whole, so that zipfile checks its CRC-32
+        names = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    except CLIError:
+        raise
+    except Exception as err:  # only zipfile and NumPy's reader run here: a damaged member
+        raise CLIError(f"{what} must be a readable array of strings ({_one(err)}).") from None
+    if names.dtype.kind not in "USiuf":
+        raise CLIError(f"{what} must be a readable array of strings; got dtype {names.dtype}.")
+    return [str(s) for s in names.reshape(-1).tolist()]
 
 
 def _selector(path: str, selector: str | None, role: str) -> Any:
@@ -249,7 +284,33 @@ def _pred_selector(path: str, fmt: str, selector: str | None, taken: list[str]) 
     rest = tuple(c for c in fields if c not in taken)
     if not rest:
         raise CLIError(f"{path}: no columns left for the predictions after the labels.")
+    if fmt == "csv":
+        _refuse_index_column(path, fields, rest)
     return rest
+
+
+def _refuse_index_column(path: str, fields: list[str], rest: tuple[str, ...]) -> None:
+    """A column pandas' ``DataFrame.to_csv()`` wrote for its index is not a prediction column:
+    an unnamed column, or in a file without a header a first column holding 0, 1, 2, ..."""
+    unnamed = [i for i, c in enumerate(fields) if is_unnamed(c) and c in rest]
+    header_less = fields == [str(i) for i in range(len(fields))]
+    if not unnamed and header_less and fields[0] in rest and csv_index_column(path):
+        unnamed = [0]
+        what = "the first column holds the row numbers 0, 1, 2, ..."
+    elif unnamed:
+        what = (
+            "the first column has no name"
+            if unnamed[0] == 0
+            else f"column {unnamed[0]} (counting from 0) has no name"
+        )
+    else:
+        return
+    keep = ",".join(c for i, c in enumerate(fields) if c in rest and i not in unnamed)
+    raise CLIError(
+        f"{path}: {what}, like the index that pandas' DataFrame.to_csv() writes; it is not "
+        f"taken as predictions. Save the file with to_csv(index=False), or name the prediction "
+        f"columns: {path}:{keep or '...'}"
+    )
 
 
 def _total_rows(paths: list[str], fmt: str, units: list[Unit]) -> int | None:
@@ -281,10 +342,11 @@ def _total_rows(paths: list[str], fmt: str, units: list[Unit]) -> int | None:
 
 
 def detect_loss(
-    plan: Plan, forced: str | None, from_logits: bool, peek_rows: int = 4096
+    plan: Plan, forced: str | None, from_logits: bool, peek_rows: int = 4096, chunk_rows: int = 0
 ) -> tuple[str, int, str]:
-    """(kind, number of prediction columns, why) from the shapes and the first rows."""
-    head = peek(plan.units[0], peek_rows)
+    """(kind, number of prediction columns, why) from the shapes and the first rows: at most
+    ``peek_rows``, ``chunk_rows`` (when given) and about a chunk's bytes of them."""
+    head = peek(plan.units[0], min(peek_rows, chunk_rows or peek_rows))
     p, lab = head["preds"], head["labels"]
     where_p, where_l = head["preds:where"], head["labels:where"]
     width = 1 if p.ndim == 1 else int(p.shape[1])
@@ -315,7 +377,8 @@ def detect_loss(
                 return "sparse", width, "integer class ids"
             i = int(np.argmax(finite != np.floor(finite)))
             raise CLIError(
-                f"{where_l}: one label per row that is not an integer class id ({finite[i]!r}), "
+                f"{where_l}: one label per row that is not an integer class id "
+                f"({float(finite[i])!r}), "
                 f"while the predictions have {width} columns; pass class ids, or one label column "
                 "per prediction column."
             )

@@ -7,10 +7,14 @@ the file appears complete or not at all.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import os
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from ._errors import CLIError, missing_extra
@@ -37,6 +41,15 @@ def check_report_path(path: str) -> str:
         import matplotlib  # noqa: F401
     except ImportError:
         raise missing_extra("matplotlib", "--report") from None
+    # The report is written at the end, beside its destination: try that now, before the work.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+    except OSError as err:
+        raise CLIError(
+            f"--report {path}: cannot write in the folder {parent} ({err.strerror or err})."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
     return kind
 
 
@@ -156,16 +169,62 @@ def _html(result: dict[str, Any], png: bytes) -> str:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place.
+
+    SIGTERM, SIGHUP and SIGINT are held back from the temporary file's creation to the rename,
+    and delivered after it: a signal never leaves a partial or temporary file, only the whole
+    report or none.
+    """
     parent = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+    with _signals_held():
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".crossentropy-report-", suffix=".tmp", dir=parent)
+        except OSError as err:
+            raise _write_error(path, err) from None
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o644)  # mkstemp's 0600 would make the report private
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException as err:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            if isinstance(err, OSError):
+                raise _write_error(path, err) from None
+            raise
+
+
+def _write_error(path: str, err: OSError) -> CLIError:
+    return CLIError(f"--report {path}: cannot write the report ({err.strerror or err}).")
+
+
+_HELD = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Defer SIGTERM, SIGHUP and SIGINT: a handler notes them, and once the block is done the
+    previous handlers are restored and the signals raised again (a SIGTERM then ends the
+    process as it would have). Python runs signal handlers in the main thread only, between
+    bytecodes, whichever thread the kernel delivered the signal to (a thread mask would not
+    do: another thread, a kernel's worker, would take the signal); elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    old = {sig: signal.signal(sig, note) for sig in _HELD}
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o644)  # mkstemp's 0600 would make the report private
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)

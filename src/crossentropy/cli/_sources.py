@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import math
 import mmap
 import os
+import re
 import struct
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -92,11 +96,8 @@ def list_fields(path: str, fmt: str) -> list[str]:
     """The names a selector can refer to: .npz keys or table columns ([] for .npy)."""
     _check_exists(path)
     if fmt == "npz":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                return [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
-        except (zipfile.BadZipFile, OSError) as err:
-            raise CLIError(f"{path}: not a readable .npz file ({err}).") from None
+        with _open_zip(path) as zf:
+            return [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
     if fmt == "csv":
         return _csv_header(path)[0]
     if fmt == "parquet":
@@ -105,7 +106,9 @@ def list_fields(path: str, fmt: str) -> list[str]:
             schema = pq.read_schema(path)
         except Exception as err:  # pyarrow raises its own error types
             raise CLIError(f"{path}: not a readable Parquet file ({_one_line(err)}).") from None
-        return [n for n in schema.names if not n.startswith("__index_level_")]
+        names = [n for n in schema.names if not n.startswith("__index_level_")]
+        _check_unique(path, list(schema.names))
+        return names
     return []
 
 
@@ -160,6 +163,10 @@ class Reader:
     def column_name(self, role: str, j: int | None) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def row_width(self, role: str) -> int:  # pragma: no cover - interface
+        """Values per row of ``role`` (1 for a 1-d array), known before any row is read."""
+        raise NotImplementedError
+
     def row_name(self, row: int) -> str:
         return f"row {row}"
 
@@ -189,18 +196,45 @@ def _check_numeric_dtype(path: str, what: str, dtype: np.dtype[Any]) -> None:
 
 
 def _read_npy_header(fp: BinaryIO, path: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """(shape, fortran order, dtype) from the .npy header at ``fp``, with NumPy's public reader.
+
+    Format 3.0 differs from 2.0 only in the header's encoding (UTF-8 instead of latin-1, for the
+    field names of structured dtypes): its ASCII headers read the same with the 2.0 reader, and
+    a structured dtype, whose names a latin-1 reading could garble, is refused anyway.
+    """
     fmt = np.lib.format
     try:
-        version = fmt.read_magic(fp)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, fortran, dtype = fmt.read_array_header_2_0(fp)
-        else:  # (3, 0): utf-8 field names; only NumPy's private reader knows it
-            shape, fortran, dtype = getattr(fmt, "_read_array_header")(fp, version)  # noqa: B009
-    except (ValueError, OSError, EOFError) as err:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the "created on Python 2" UserWarning
+            version = fmt.read_magic(fp)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+            else:
+                raise ValueError(f"unknown format version {version[0]}.{version[1]}")
+            dtype = np.dtype(dtype)
+    except (zipfile.BadZipFile, zlib.error):  # from an .npz member's stream: the caller says
+        raise
+    except Exception as err:  # only NumPy's reader runs here: whatever it raises is damage
         raise CLIError(f"{path}: not a readable .npy array ({_one_line(err)}).") from None
-    return tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype)
+    dims = tuple(int(s) for s in shape)
+    if any(d < 0 for d in dims):
+        raise CLIError(
+            f"{path}: not a readable .npy array (its header announces shape {dims}, with a "
+            "negative dimension)."
+        )
+    if math.prod(dims) * max(dtype.itemsize, 1) >= 2**62:
+        raise CLIError(
+            f"{path}: not a readable .npy array (its header announces shape {dims} of "
+            f"{dtype}, more data than a file can hold)."
+        )
+    return dims, bool(fortran), dtype
+
+
+#: The widest row read: the loss needs a whole row (every class) in memory at once, in float64
+#: with the library's intermediates, so a row of 2**23 values already takes about 1 GB.
+MAX_ROW_VALUES = 2**23
 
 
 def _check_shape(path: str, what: str, shape: tuple[int, ...]) -> None:
@@ -209,10 +243,21 @@ def _check_shape(path: str, what: str, shape: tuple[int, ...]) -> None:
             f"{path}: {what} must be 1-d (one value per row) or 2-d (rows x columns); got shape "
             f"{shape}. Reshape it, e.g. to (-1, {shape[-1] if shape else 1})."
         )
+    if len(shape) == 2 and shape[1] > MAX_ROW_VALUES:
+        raise CLIError(
+            f"{path}: {what} has {shape[1]} columns; rows of more than {MAX_ROW_VALUES} values "
+            "do not fit the memory bound of a chunk."
+        )
 
 
 class _MappedArray:
-    """A memory-mapped array region of a file whose consumed pages are released."""
+    """A memory-mapped array region of a file whose consumed pages are released.
+
+    ``end`` is where the bytes that may hold the array end: the file's size for a .npy, the
+    member's end for a stored .npz member, whose CRC-32 (``crc``: the expected value and the
+    CRC of the member's bytes before the array data) is then checked as the rows are read, as
+    ``np.load`` checks it.
+    """
 
     def __init__(
         self,
@@ -222,22 +267,35 @@ class _MappedArray:
         fortran: bool,
         dtype: np.dtype[Any],
         what: str,
+        end: int | None = None,
+        crc: tuple[int, int] | None = None,
     ) -> None:
         _check_numeric_dtype(path, what, dtype)
         _check_shape(path, what, shape)
         self.path, self.shape, self.dtype, self.fortran = path, shape, dtype, fortran
+        self.what = what
         self.offset = offset
         self.pos = 0
         self._f = open(path, "rb")  # noqa: SIM115 - closed in close()
         self._mm: mmap.mmap | None = None
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        self.nbytes = nbytes = math.prod(shape) * dtype.itemsize
         size = os.fstat(self._f.fileno()).st_size
-        if offset + nbytes > size:
+        if end is None:
+            if offset + nbytes > size:
+                self._f.close()
+                raise CLIError(
+                    f"{path}: the file is truncated ({size} bytes; the header announces "
+                    f"{offset + nbytes})."
+                )
+            end = size
+        elif offset + nbytes > end or end > size:
             self._f.close()
             raise CLIError(
-                f"{path}: the file is truncated ({size} bytes; the header announces "
-                f"{offset + nbytes})."
+                f"{path}: {what} is damaged: the member holds {max(end - offset, 0)} bytes of "
+                f"array data, but its header announces {nbytes} (np.load refuses it too)."
             )
+        self._end = end
+        self._crc = crc
         self.arr: Any
         if nbytes == 0:
             self.arr = np.zeros(shape, dtype=dtype)
@@ -248,6 +306,46 @@ class _MappedArray:
             self.arr = np.ndarray(
                 shape, dtype=dtype, buffer=self._mm, offset=offset, order="F" if fortran else "C"
             )
+        if crc is not None and self.shape[0] == 0:
+            self._finish_crc(crc[1])
+
+    def _crc_of(self, lo: int, hi: int, value: int) -> int:
+        """``value`` extended by the CRC-32 of the file's bytes [lo, hi), page-released."""
+        step = 2**22
+        for a in range(lo, hi, step):
+            b = min(a + step, hi)
+            if self._mm is not None:
+                view = memoryview(self._mm)[a:b]
+                try:
+                    value = zlib.crc32(view, value)
+                finally:
+                    view.release()
+            else:
+                self._f.seek(a)
+                value = zlib.crc32(self._f.read(b - a), value)
+        return value
+
+    def _finish_crc(self, value: int) -> None:
+        """Add the bytes after the last row (the member's tail) and compare the CRC-32."""
+        assert self._crc is not None
+        if self.fortran and len(self.shape) == 2:  # columns, not rows, are contiguous
+            value = self._crc_of(self.offset, self.offset + self.nbytes, value)
+            self._release_all()
+        value = self._crc_of(self.offset + self.nbytes, self._end, value)
+        if value != self._crc[0]:
+            raise CLIError(
+                f"{self.path}: {self.what} is damaged: its CRC-32 does not match (np.load "
+                "refuses it too)."
+            )
+
+    def _release_all(self) -> None:
+        mm = self._mm
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if mm is not None and advice is not None and hasattr(mm, "madvise"):
+            start = (self.offset // _PAGE) * _PAGE
+            stop = min(-(-(self.offset + self.nbytes) // _PAGE) * _PAGE, len(mm))
+            if stop > start:
+                mm.madvise(advice, start, stop - start)
 
     @property
     def n_rows(self) -> int:
@@ -257,6 +355,14 @@ class _MappedArray:
         a, b = self.pos, min(self.pos + n, self.shape[0])
         out = np.array(self.arr[a:b], copy=True)
         self.pos = b
+        if self._crc is not None and b > a:
+            running = self._crc[1]
+            if not (self.fortran and len(self.shape) == 2):
+                row = self.nbytes // self.shape[0]
+                running = self._crc_of(self.offset + a * row, self.offset + b * row, running)
+                self._crc = (self._crc[0], running)
+            if b == self.shape[0]:
+                self._finish_crc(running)
         self._release(a, b)
         return out
 
@@ -293,24 +399,74 @@ class _MappedArray:
         self._f.close()
 
 
+#: What zipfile and its decompressors raise on a damaged archive or member: a bad CRC or
+#: header (BadZipFile), a corrupt deflate stream (zlib.error), a truncated stream (EOFError),
+#: an unknown compression method or flag (NotImplementedError), an encrypted member
+#: (RuntimeError), a bad lzma or bz2 stream (LZMAError, OSError).
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+    ValueError,
+    OverflowError,
+    struct.error,
+)
+try:
+    import lzma
+
+    _ZIP_ERRORS = (*_ZIP_ERRORS, lzma.LZMAError)
+except ImportError:  # pragma: no cover - Python built without lzma
+    pass
+
+
+def _zip_damage(path: str, what: str, err: BaseException) -> CLIError:
+    return CLIError(f"{path}: {what} cannot be read, the .npz is damaged ({_one_line(err)}).")
+
+
+def _open_zip(path: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except _ZIP_ERRORS as err:
+        raise CLIError(f"{path}: not a readable .npz file ({_one_line(err)}).") from None
+
+
 class _StreamedArray:
-    """An array decompressed sequentially from a compressed .npz member."""
+    """An array decompressed sequentially from a compressed .npz member (its CRC-32 checked
+    when the last row has been read)."""
 
     def __init__(self, zf: zipfile.ZipFile, member: str, path: str, what: str) -> None:
-        self._fp = zf.open(member)
-        self.path = path
-        shape, fortran, dtype = _read_npy_header(self._fp, f"{path}[{member}]")  # type: ignore[arg-type]
+        self.path, self.what = path, what
+        try:
+            self._fp = zf.open(member)
+        except _ZIP_ERRORS as err:
+            raise _zip_damage(path, what, err) from None
+        try:
+            shape, _, dtype = self._header(member)
+        except BaseException:
+            self._fp.close()
+            raise
+        self.shape, self.dtype = shape, dtype
+        self.pos = 0
+        self._row_items = math.prod(shape[1:])
+
+    def _header(self, member: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+        path, what = self.path, self.what
+        try:
+            shape, fortran, dtype = _read_npy_header(self._fp, f"{path}[{member}]")  # type: ignore[arg-type]
+        except _ZIP_ERRORS as err:
+            raise _zip_damage(path, what, err) from None
         _check_numeric_dtype(path, what, dtype)
         _check_shape(path, what, shape)
         if fortran and len(shape) > 1:
-            self._fp.close()
             raise CLIError(
                 f"{path}: {what} is a Fortran-ordered array in a compressed .npz, which cannot be "
                 "streamed; save it with np.savez (uncompressed) or pass np.ascontiguousarray(...)."
             )
-        self.shape, self.dtype = shape, dtype
-        self.pos = 0
-        self._row_items = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+        return shape, fortran, dtype
 
     @property
     def n_rows(self) -> int:
@@ -319,9 +475,19 @@ class _StreamedArray:
     def read(self, n: int) -> Any:
         r = min(n, self.shape[0] - self.pos)
         nbytes = r * self._row_items * self.dtype.itemsize
-        buf = self._fp.read(nbytes)
+        try:
+            buf = self._fp.read(nbytes)
+            if len(buf) == nbytes and self.pos + r == self.shape[0]:
+                # read to the member's end: zipfile checks the CRC-32 there
+                while self._fp.read(2**16):
+                    pass
+        except _ZIP_ERRORS as err:
+            raise _zip_damage(self.path, self.what, err) from None
         if len(buf) != nbytes:
-            raise CLIError(f"{self.path}: the compressed array ends early (truncated file).")
+            raise CLIError(
+                f"{self.path}: {self.what} ends early: the member holds fewer rows than its "
+                f"header announces ({self.shape[0]}), the .npz is damaged or truncated."
+            )
         self.pos += r
         return np.frombuffer(buf, dtype=self.dtype).reshape((r, *self.shape[1:])).copy()
 
@@ -353,19 +519,39 @@ class NpyReader(Reader):
     def column_name(self, role: str, j: int | None) -> str:
         return "" if j is None else f"column {j}"
 
+    def row_width(self, role: str) -> int:
+        return math.prod(self.shape[1:])
+
     def close(self) -> None:
         self._arr.close()
 
 
-def _stored_member_offset(path: str, info: zipfile.ZipInfo) -> int:
-    """Offset of a stored (uncompressed) zip member's data in the file."""
-    with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        head = f.read(30)
-    if len(head) != 30 or head[:4] != b"PK\x03\x04":
-        raise CLIError(f"{path}: corrupt .npz (bad local header for {info.filename}).")
-    name_len, extra_len = struct.unpack("<HH", head[26:30])
-    return int(info.header_offset) + 30 + int(name_len) + int(extra_len)
+def _stored_member(
+    zf: zipfile.ZipFile, path: str, info: zipfile.ZipInfo, what: str
+) -> tuple[tuple[int, ...], bool, np.dtype[Any], int, int, int]:
+    """(shape, fortran, dtype, data offset, member end, CRC-32 of the .npy header) of a stored
+    (uncompressed) member, checked as zipfile checks it when np.load opens the member."""
+    try:
+        with zf.open(info) as fp:  # the local header, name, flags and encryption
+            shape, fortran, dtype = _read_npy_header(fp, f"{path}[{info.filename}]")  # type: ignore[arg-type]
+            header_len = fp.tell()
+        with open(path, "rb") as f:
+            f.seek(info.header_offset)
+            head = f.read(30)
+            if len(head) != 30 or head[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+            name_len, extra_len = struct.unpack("<HH", head[26:30])
+            start = int(info.header_offset) + 30 + int(name_len) + int(extra_len)
+            f.seek(start)
+            header_crc = zlib.crc32(f.read(header_len))
+    except _ZIP_ERRORS as err:
+        raise _zip_damage(path, what, err) from None
+    if info.compress_size != info.file_size:
+        raise CLIError(
+            f"{path}: {what} cannot be read, the .npz is damaged (a stored member of "
+            f"{info.compress_size} bytes announces {info.file_size} when uncompressed)."
+        )
+    return shape, fortran, dtype, start + header_len, start + info.compress_size, header_crc
 
 
 class NpzReader(Reader):
@@ -376,10 +562,7 @@ class NpzReader(Reader):
         self.path = spec.path
         self.roles = tuple(r for r, _ in spec.roles)
         self.keys = dict(spec.roles)
-        try:
-            self._zf = zipfile.ZipFile(spec.path)
-        except (zipfile.BadZipFile, OSError) as err:
-            raise CLIError(f"{spec.path}: not a readable .npz file ({err}).") from None
+        self._zf = _open_zip(spec.path)
         self._arrays: dict[str, _MappedArray | _StreamedArray] = {}
         try:
             for role, key in spec.roles:
@@ -393,13 +576,11 @@ class NpzReader(Reader):
                     ) from None
                 what = f"key {key!r}"
                 if info.compress_type == zipfile.ZIP_STORED:
-                    start = _stored_member_offset(spec.path, info)
-                    with open(spec.path, "rb") as f:
-                        f.seek(start)
-                        shape, fortran, dtype = _read_npy_header(f, spec.path)
-                        offset = f.tell()
+                    shape, fortran, dtype, offset, end, hcrc = _stored_member(
+                        self._zf, spec.path, info, what
+                    )
                     self._arrays[role] = _MappedArray(
-                        spec.path, offset, shape, fortran, dtype, what
+                        spec.path, offset, shape, fortran, dtype, what, end, (info.CRC, hcrc)
                     )
                 else:
                     self._arrays[role] = _StreamedArray(self._zf, member, spec.path, what)
@@ -423,44 +604,113 @@ class NpzReader(Reader):
         key = f"key {self.keys[role]!r}"
         return key if j is None else f"{key}, column {j}"
 
+    def row_width(self, role: str) -> int:
+        return math.prod(self._arrays[role].shape[1:])
+
     def close(self) -> None:
         for a in getattr(self, "_arrays", {}).values():
             a.close()
         self._zf.close()
 
 
+#: Column names that mean "no name": pandas' ``DataFrame.to_csv()`` writes its index under an
+#: empty name, and reading such a file back with pandas names it ``Unnamed: 0``.
+_UNNAMED = re.compile(r"(Unnamed: \d+)?")
+
+
+def is_unnamed(name: str) -> bool:
+    """Whether a column name is empty (or pandas' ``Unnamed: N`` for an empty name)."""
+    return _UNNAMED.fullmatch(name) is not None
+
+
+def _split_line(path: str, line: str, delim: str, lineno: int) -> list[str]:
+    """The fields of one line (the csv module's rules where the line has quotes)."""
+    if '"' not in line:
+        return line.rstrip("\r\n").split(delim)
+    try:
+        return next(csv.reader([line], delimiter=delim))
+    except csv.Error as err:
+        raise CLIError(f"{path}: line {lineno}: not a valid CSV line ({err}).") from None
+    except StopIteration:  # pragma: no cover - a non-blank line has a field
+        return []
+
+
+def _first_lines(path: str, count: int) -> list[tuple[int, str]]:
+    """Up to ``count`` non-blank lines of a text file, with their 1-based numbers."""
+    out: list[tuple[int, str]] = []
+    try:
+        # utf-8-sig: a byte-order mark is not part of the first cell
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    out.append((number, line))
+                    if len(out) == count:
+                        break
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: not a text file (could not decode it as UTF-8).") from None
+    return out
+
+
 def _csv_header(path: str) -> tuple[list[str], bool, str]:
     """Column names (``0, 1, ...`` without a header line), whether there is a header, and the
     delimiter (tab for .tsv, else comma)."""
     delim = "\t" if path.lower().endswith(".tsv") else ","
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            first = ""
-            for line in f:
-                if line.strip():
-                    first = line
-                    break
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not a text file (could not decode it as UTF-8).") from None
+    first = _first_lines(path, 1)
     if not first:
         raise CLIError(f"{path}: the file is empty.")
-    cells = next(csv.reader([first], delimiter=delim))
+    number, line = first[0]
+    cells = _split_line(path, line, delim, number)
     try:
         [float(c) for c in cells]
     except ValueError:
         names = [c.strip() for c in cells]
+        _check_unique(path, names)
         return names, True, delim
     return [str(i) for i in range(len(cells))], False, delim
 
 
+def _check_unique(path: str, names: list[str]) -> None:
+    """Every column name once: a selector names a column, so two of one name are ambiguous."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        seen.setdefault(name, []).append(i)
+    for name, where in seen.items():
+        if len(where) > 1:
+            shown = ", ".join(str(i) for i in where[:10])
+            raise CLIError(
+                f"{path}: {len(where)} columns are named {name!r} (columns {shown}, counting from "
+                "0); give every column a unique name."
+            )
+
+
+def csv_index_column(path: str, count: int = 1000) -> bool:
+    """Whether the first column of a header-less text file holds the row numbers 0, 1, 2, ...
+    (at least 3 rows), as pandas' ``DataFrame.to_csv(header=False)`` writes its index."""
+    delim = "\t" if path.lower().endswith(".tsv") else ","
+    lines = _first_lines(path, count)
+    if len(lines) < 3:
+        return False
+    for i, (number, line) in enumerate(lines):
+        cell = _split_line(path, line, delim, number)[0].strip()
+        try:
+            if float(cell) != i:
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 class CsvReader(Reader):
-    """Rows of a .csv/.tsv file, parsed chunk by chunk (float64)."""
+    """Rows of a .csv/.tsv file, parsed chunk by chunk (float64); every row must have as many
+    fields as the header (or the first line), so that a stray delimiter (a decimal comma) is
+    an error, not a shift of the columns."""
 
     def __init__(self, spec: FileSpec) -> None:
         _check_exists(spec.path)
         self.path = spec.path
         self.roles = tuple(r for r, _ in spec.roles)
         self.names, header, self.delim = _csv_header(spec.path)
+        self.header = header
         index = {name: i for i, name in enumerate(self.names)}
         self.cols: dict[str, list[int]] = {}
         self.two_d: dict[str, bool] = {}
@@ -470,7 +720,7 @@ class CsvReader(Reader):
         self.usecols = sorted({c for cols in self.cols.values() for c in cols})
         self._pos_in_use = {c: i for i, c in enumerate(self.usecols)}
         self.n_rows = None
-        self._f = open(spec.path, encoding="utf-8", newline="")  # noqa: SIM115
+        self._f = open(spec.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
         self._line = 0
         self._row = 0
         self._chunk_row0 = 0
@@ -502,11 +752,33 @@ class CsvReader(Reader):
             ) from None
         return lines, numbers
 
+    def _check_fields(self, lines: list[str], numbers: list[int]) -> None:
+        """Every row has exactly as many fields as there are columns."""
+        want = len(self.names)
+        d = self.delim
+        for i, line in enumerate(lines):
+            if '"' in line:
+                got = len(_split_line(self.path, line, d, numbers[i]))
+            else:
+                got = line.count(d) + 1
+            if got != want:
+                first = "the header has" if self.header else "the first line has"
+                hint = (
+                    " (a decimal comma? numbers need a '.' as the decimal separator, or quotes)"
+                    if got > want and d == ","
+                    else ""
+                )
+                raise CLIError(
+                    f"{self.path}: {self.row_name(self._chunk_row0 + i)}: {got} fields, but "
+                    f"{first} {want}{hint}."
+                )
+
     def read(self, n: int) -> dict[str, Any]:
         lines, numbers = self._next_lines(n)
         self._chunk_row0 = self._row
         self._chunk_lines = numbers
         self._row += len(lines)
+        self._check_fields(lines, numbers)
         if not lines:
             data = np.zeros((0, len(self.usecols)))
         else:
@@ -530,14 +802,9 @@ class CsvReader(Reader):
         return out
 
     def _raise_bad_cell(self, lines: list[str], err: ValueError) -> None:
-        need = max(self.usecols) + 1 if self.usecols else 0
-        for i, fields in enumerate(csv.reader(lines, delimiter=self.delim)):
+        for i, line in enumerate(lines):
             row = self._chunk_row0 + i
-            if len(fields) < need:
-                raise CLIError(
-                    f"{self.path}: {self.row_name(row)}: expected at least {need} fields, "
-                    f"found {len(fields)}."
-                ) from None
+            fields = _split_line(self.path, line, self.delim, self._chunk_lines[i])
             for c in self.usecols:
                 cell = fields[c].strip()
                 try:
@@ -560,6 +827,9 @@ class CsvReader(Reader):
         cols = self.cols[role]
         c = cols[0] if j is None or not self.two_d[role] else cols[j]
         return f"column {self.names[c]!r}"
+
+    def row_width(self, role: str) -> int:
+        return len(self.cols[role])
 
     def row_name(self, row: int) -> str:
         i = row - self._chunk_row0
@@ -599,8 +869,17 @@ class ParquetReader(Reader):
             raise CLIError(
                 f"{spec.path}: not a readable Parquet file ({_one_line(err)})."
             ) from None
-        schema = self._pf.schema_arrow
-        self.n_rows = int(self._pf.metadata.num_rows)
+        try:
+            schema = self._pf.schema_arrow
+            self.n_rows = int(self._pf.metadata.num_rows)
+        except Exception as err:
+            raise CLIError(
+                f"{spec.path}: not a readable Parquet file ({_one_line(err)})."
+            ) from None
+        _check_unique(spec.path, list(schema.names))
+        for c in (c for cols in self.cols.values() for c in cols):
+            if schema.get_field_index(c) < 0:
+                raise CLIError(f"{spec.path}: no column {c!r}.")
         self._types: dict[str, Any] = {}
         self._list: dict[str, bool] = {}
         for role, cols in self.cols.items():
@@ -626,10 +905,49 @@ class ParquetReader(Reader):
             self._types[role] = np.result_type(*dtypes)
         needed = list(dict.fromkeys(c for cols in self.cols.values() for c in cols))
         self._needed = needed
+        self._check_physical_types()
         self._batches: Iterator[Any] | None = None
         self._buffer: list[Any] = []
         self._buffered = 0
         self._row = 0
+        self._widths: dict[str, int] = {}
+
+    def _check_physical_types(self) -> None:
+        """Every column chunk stores the physical type the schema announces. pyarrow checks
+        this when it reads whole row groups, but its buffered stream (what keeps the memory
+        bounded here) reinterprets the bytes: a damaged footer would then give other numbers."""
+        try:
+            meta = self._pf.metadata
+            leaves = [
+                j
+                for j in range(meta.num_columns)
+                if meta.schema.column(j).path.split(".")[0] in self._needed
+            ]
+            expected = {j: meta.schema.column(j).physical_type for j in leaves}
+            for g in range(meta.num_row_groups):
+                # First the path that raises on damaged column metadata (one page per column):
+                # RowGroupMetaData.column aborts the process on it instead (pyarrow 26).
+                next(
+                    self._pf.iter_batches(
+                        batch_size=1, row_groups=[g], columns=self._needed, use_threads=False
+                    ),
+                    None,
+                )
+                group = meta.row_group(g)
+                for j in leaves:
+                    got = group.column(j).physical_type
+                    if got != expected[j]:
+                        raise CLIError(
+                            f"{self.path}: not a readable Parquet file (row group {g}, column "
+                            f"{meta.schema.column(j).path!r}: its chunk stores {got}, the schema "
+                            f"announces {expected[j]})."
+                        )
+        except CLIError:
+            raise
+        except Exception as err:  # pyarrow's own errors on a damaged footer
+            raise CLIError(
+                f"{self.path}: not a readable Parquet file ({_one_line(err)})."
+            ) from None
 
     def _iter(self, n: int) -> Iterator[Any]:
         if self._batches is None:
@@ -639,26 +957,33 @@ class ParquetReader(Reader):
         return self._batches
 
     def read(self, n: int) -> dict[str, Any]:
-        it = self._iter(n)
-        while self._buffered < n:
-            try:
-                batch = next(it)
-            except StopIteration:
-                break
-            self._buffer.append(batch)
-            self._buffered += batch.num_rows
         pa = self._pa
-        if self._buffer:
-            table = pa.Table.from_batches(self._buffer)
-        else:
-            table = self._pf.schema_arrow.empty_table().select(self._needed)
-        take = min(n, table.num_rows)
-        head, rest = table.slice(0, take), table.slice(take)
-        self._buffer = rest.to_batches() if rest.num_rows else []
-        self._buffered = rest.num_rows
-        row0 = self._row
-        self._row += take
-        return {role: self._convert(role, head, row0) for role in self.roles}
+        try:
+            it = self._iter(n)
+            while self._buffered < n:
+                try:
+                    batch = next(it)
+                except StopIteration:
+                    break
+                self._buffer.append(batch)
+                self._buffered += batch.num_rows
+            if self._buffer:
+                table = pa.Table.from_batches(self._buffer)
+            else:
+                table = self._pf.schema_arrow.empty_table().select(self._needed)
+            take = min(n, table.num_rows)
+            head, rest = table.slice(0, take), table.slice(take)
+            self._buffer = rest.to_batches() if rest.num_rows else []
+            self._buffered = rest.num_rows
+            row0 = self._row
+            self._row += take
+            return {role: self._convert(role, head, row0) for role in self.roles}
+        except (pa.lib.ArrowException, OSError) as err:
+            # a damaged page or row group (pyarrow checks what it decodes); not a CLIError
+            raise CLIError(
+                f"{self.path}: rows from {self._row} cannot be read, the Parquet file is damaged "
+                f"({_one_line(err)})."
+            ) from None
 
     def _convert(self, role: str, table: Any, row0: int) -> Any:
         cols = []
@@ -697,6 +1022,11 @@ class ParquetReader(Reader):
                     f"but row {row0} has {k}."
                 )
             values = col.flatten()
+        if k > MAX_ROW_VALUES:
+            raise CLIError(
+                f"{self.path}: column {c!r} holds lists of {k} values; rows of more than "
+                f"{MAX_ROW_VALUES} values do not fit the memory bound of a chunk."
+            )
         if values.null_count:
             import pyarrow.compute as pc
 
@@ -711,6 +1041,26 @@ class ParquetReader(Reader):
     def dtype(self, role: str) -> np.dtype[Any]:
         dt: np.dtype[Any] = np.dtype(self._types[role])
         return dt
+
+    def row_width(self, role: str) -> int:
+        """The number of columns, or for a list column the length of its first list (read
+        from the first row alone, apart from the rows' stream)."""
+        if not self._list[role]:
+            return len(self.cols[role])
+        if role not in self._widths:
+            c = self.cols[role][0]
+            try:
+                first = next(
+                    self._pf.iter_batches(batch_size=1, columns=[c], use_threads=False), None
+                )
+            except (self._pa.lib.ArrowException, OSError) as err:
+                raise CLIError(
+                    f"{self.path}: not a readable Parquet file ({_one_line(err)})."
+                ) from None
+            value = None if first is None or first.num_rows == 0 else first.column(0)[0]
+            items = value.values if value is not None and value.is_valid else None
+            self._widths[role] = 1 if items is None else max(len(items), 1)
+        return self._widths[role]
 
     def column_name(self, role: str, j: int | None) -> str:
         cols = self.cols[role]
@@ -743,7 +1093,9 @@ def open_reader(spec: FileSpec) -> Reader:
 
 
 def npy_shape(path: str) -> tuple[int, ...]:
-    """The shape of a .npy file, from its header."""
+    """The shape of a .npy file, from its header (1-d or 2-d, else an error)."""
     _check_exists(path)
     with open(path, "rb") as f:
-        return _read_npy_header(f, path)[0]
+        shape = _read_npy_header(f, path)[0]
+    _check_shape(path, "the array", shape)
+    return shape
