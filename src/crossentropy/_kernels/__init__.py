@@ -201,10 +201,11 @@ def is_half(dtype: np.dtype[Any]) -> bool:
 
 
 def applies(x: Any) -> bool:
-    """Whether ``x`` goes to the kernels: a NumPy float16/bfloat16/float32/float64 array of at
-    least ``MIN_SIZE`` elements (and 1 dimension), with the kernels available."""
+    """Whether ``x`` goes to the kernels: a NumPy float16/bfloat16/float32/float64 array (or a
+    ``np.memmap``: ``np.load(..., mmap_mode="r")``) of at least ``MIN_SIZE`` elements (and 1
+    dimension), with the kernels available."""
     return (
-        type(x) is np.ndarray
+        type(x) in (np.ndarray, np.memmap)
         and (x.dtype in (np.float32, np.float64) or is_half(x.dtype))
         and x.ndim >= 1
         and x.size >= MIN_SIZE
