@@ -259,3 +259,24 @@ def test_float16_alone_does_not_import_ml_dtypes() -> None:
         env={**os.environ, "CROSSENTROPY_FAST": "1"},
     ).stdout.split(maxsplit=4)
     assert out[4].startswith("False")
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_memmapped_logits_take_the_kernels(name: str, tmp_path: Any) -> None:
+    """``np.load(..., mmap_mode="r")`` gives a ``np.memmap``: read in place, the gradient into a
+    writable memmap (the route for files larger than memory)."""
+    dt = FORMATS[name][0]
+    x = _logits(dt, (64, 300))
+    np.save(tmp_path / "x.npy", x.view(np.uint16))
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r").view(dt)
+    assert type(mm) is np.memmap
+    g_mm = np.lib.format.open_memmap(tmp_path / "g.npy", "w+", np.uint16, x.shape).view(dt)
+    k = np.arange(64) % 300
+    vg = ce.value_and_grad(ce.sparse_categorical_crossentropy)
+    with on_path("fast", min_size=0) as calls:
+        v_mm, g = vg(k, mm, from_logits=True, reduction="sum", out=g_mm)
+        v, g_new = vg(k, x, from_logits=True, reduction="sum")
+    assert calls == ["sparse_softmax_f32_half"] * 2
+    assert g is g_mm
+    assert v_mm == v
+    assert np.array_equal(np.asarray(g_mm).view(np.uint16), g_new.view(np.uint16))

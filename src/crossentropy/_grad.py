@@ -105,7 +105,7 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
 
 def _check_out(fn: str, out: Any, preds: Any, name: str) -> None:
     """``out`` must be a writeable NumPy array of the gradient's shape and dtype."""
-    if type(out) is not np.ndarray:
+    if type(out) not in (np.ndarray, np.memmap):
         raise TypeError(
             f"{fn}: out must be a NumPy array (of {name}'s shape and dtype); "
             f"got {type(out).__name__}."
