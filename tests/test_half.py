@@ -280,3 +280,18 @@ def test_memmapped_logits_take_the_kernels(name: str, tmp_path: Any) -> None:
     assert g is g_mm
     assert v_mm == v
     assert np.array_equal(np.asarray(g_mm).view(np.uint16), g_new.view(np.uint16))
+
+
+@pytest.mark.parametrize("mode", ["r", "c"])
+def test_memmapped_float32(mode: str, tmp_path: Any) -> None:
+    """A float32 memmap gives the array's result; copy-on-write ("c") takes the kernels."""
+    x = _logits(np.dtype(np.float32), (64, 300))
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode=mode)
+    k = np.arange(64) % 300
+    with on_path("fast", min_size=0) as calls:
+        v_mm = ce.sparse_categorical_crossentropy(k, mm, from_logits=True)
+        v = ce.sparse_categorical_crossentropy(k, x, from_logits=True)
+    # read-only: the memmap on the reference path, only the in-memory copy on the kernels
+    assert calls == ["sparse_softmax_f32"] * (2 if mode == "c" else 1)
+    assert np.array_equal(v_mm, v)

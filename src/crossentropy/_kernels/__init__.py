@@ -202,10 +202,15 @@ def is_half(dtype: np.dtype[Any]) -> bool:
 
 def applies(x: Any) -> bool:
     """Whether ``x`` goes to the kernels: a NumPy float16/bfloat16/float32/float64 array (or a
-    ``np.memmap``: ``np.load(..., mmap_mode="r")``) of at least ``MIN_SIZE`` elements (and 1
-    dimension), with the kernels available."""
+    ``np.memmap``: ``np.load(..., mmap_mode=...)``) of at least ``MIN_SIZE`` elements (and 1
+    dimension), with the kernels available. A read-only float32/float64 memmap stays on the
+    reference path (the float32/float64 kernels are compiled for writeable arrays; half inputs
+    reach them through writeable blocks)."""
     return (
-        type(x) in (np.ndarray, np.memmap)
+        (
+            type(x) is np.ndarray
+            or (type(x) is np.memmap and (x.flags.writeable or is_half(x.dtype)))
+        )
         and (x.dtype in (np.float32, np.float64) or is_half(x.dtype))
         and x.ndim >= 1
         and x.size >= MIN_SIZE
