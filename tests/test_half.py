@@ -185,18 +185,23 @@ def test_primitives_match_reference(name: str, fn: Any) -> None:
 
 
 @pytest.mark.parametrize("name", DTYPES)
-def test_rows_left_to_the_reference_path_are_recomputed(name: str) -> None:
+@pytest.mark.parametrize("in_place", [False, True])
+def test_rows_left_to_the_reference_path_are_recomputed(name: str, in_place: bool) -> None:
+    """Rows the kernel reports (NaN, +inf, all -inf) are computed by the reference code, from
+    the logits as they were: in place too (the block stores them back unchanged first)."""
     dt = FORMATS[name][0]
-    x = _logits(dt, (9, 300))
-    x[2, 5] = np.nan
-    x[4, :] = -np.inf
-    x[6, 7] = np.inf
+    x0 = _logits(dt, (9, 300))
+    x0[2, 5] = np.nan
+    x0[4, :] = -np.inf
+    x0[6, 7] = np.inf
     k = np.zeros(9, np.int64)
     vg = ce.value_and_grad(ce.sparse_categorical_crossentropy)
-    with on_path("fast", min_size=0):
-        vf, gf = vg(k, x, from_logits=True, validate=False)
-    with on_path("reference"):
-        vr, gr = vg(k, x, from_logits=True, validate=False)
+    results = []
+    for path in ("fast", "reference"):
+        x = x0.copy()
+        with on_path(path, min_size=0):
+            results.append(vg(k, x, from_logits=True, validate=False, out=x if in_place else None))
+    (vf, gf), (vr, gr) = results
     _close(vf, vr, dt)
     _close(gf, gr, dt)
 

@@ -321,8 +321,9 @@ def _run_half(
     ``inputs``: the half arrays read (converted into float64 blocks, exactly); ``outputs``: the
     half arrays written (from float64 blocks, rounded once). A block's inputs are converted
     before the kernel runs and its outputs stored after, so an output may be the logits
-    themselves (in place); the kernel itself never writes in place here. Other arguments are
-    passed as they are.
+    themselves (in place; the rows the kernel reports in its status, the last argument, are
+    then stored back unchanged); the kernel itself never writes in place here. Other arguments
+    are passed as they are.
     """
     n, c = x.shape
     step = max(1, _HALF_BLOCK // max(c, 1))
@@ -331,6 +332,9 @@ def _run_half(
         rows = min(step, i1 - i0)
         scratch = {i: np.empty((rows, c)) for i in inputs}
         scratch.update({i: np.empty((rows, c)) for i in outputs})
+        # an output over the logits (in place): the rows the kernel reports (status, the last
+        # argument, not OK; their output is not meaningful) are stored back unchanged
+        alias = [i for i in outputs if args[i].ctypes.data == args[inputs[0]].ctypes.data]
         call = list(args)
         for a in range(i0, i1, step):
             b = min(a + step, i1)
@@ -344,6 +348,10 @@ def _run_half(
             for i in inputs:
                 call[i] = scratch[i][:r]
             kernel(*call, 0, r)
+            if alias:
+                bad = np.flatnonzero(call[-1])
+                for i in alias:
+                    scratch[i][bad] = scratch[inputs[0]][bad]
             for i in outputs:
                 _store_half(scratch[i][:r], args[i][a:b])
 
