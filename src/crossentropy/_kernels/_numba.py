@@ -1169,17 +1169,17 @@ _F64_INF_BITS = 0x7FF0000000000000
 
 @njit(forceinline=True, **_OPTS)
 def _half_to_f64(h, mbits, bias):
-    """The float64 value of the half bits ``h`` (exact)."""
-    h = np.int64(h)
-    emax = (1 << (15 - mbits)) - 1
-    e = (h >> mbits) & emax
-    m = h & ((1 << mbits) - 1)
-    lead = (1 << mbits) if e > 0 else 0
-    scale = _i64_as_f64((max(e, 1) - bias - mbits + 1023) << 52)
-    mag = np.float64(m + lead) * scale
-    if e == emax:
-        mag = np.inf if m == 0 else np.nan
-    return -mag if (h >> 15) & 1 else mag
+    """The float64 value of the half bits ``h`` (exact).
+
+    The exponent and mantissa bits moved to the top of a float64's read as ``v 2**(bias -
+    1023)`` (a subnormal float64 for a subnormal half), so one exact multiplication by
+    ``2**(1023 - bias)`` gives the value; infinities and NaNs are selected apart.
+    """
+    a = np.int64(h) & 0x7FFF
+    inf = ((1 << (15 - mbits)) - 1) << mbits
+    mag = _i64_as_f64(a << (52 - mbits)) * _i64_as_f64((2046 - bias) << 52)
+    mag = mag if a < inf else (np.inf if a == inf else np.nan)
+    return -mag if np.int64(h) & 0x8000 else mag
 
 
 @njit(forceinline=True, **_OPTS)
