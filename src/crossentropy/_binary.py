@@ -211,7 +211,7 @@ def _binary(
 ) -> LossResult:
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
-    if not from_logits and _kernels.applies(y_pred):  # NumPy float32/float64 probabilities
+    if not from_logits and _kernels.applies(y_pred):  # NumPy float probabilities
         opts = _Options(pos_weight, sample_weight, reduction, validate, need_grad, out)
         fast = _binary_fast(fn, y_true, y_pred, ls, axis, opts)
         if fast is not None:
@@ -286,7 +286,7 @@ def _sigmoid(
     out: np.ndarray | None = None,
 ) -> LossResult:
     reduction = check_reduction(fn, reduction)
-    if _kernels.applies(logits):  # NumPy float32/float64 logits
+    if _kernels.applies(logits):  # NumPy float logits
         opts = _Options(pos_weight, sample_weight, reduction, validate, need_grad, out)
         fast = _sigmoid_fast(fn, labels, logits, opts)
         if fast is not None:

@@ -328,7 +328,7 @@ def _categorical(
     out: np.ndarray | None = None,
 ) -> LossResult:
     t_name, p_name = names
-    fast = from_logits and _kernels.applies(y_pred)  # NumPy float32/float64 logits
+    fast = from_logits and _kernels.applies(y_pred)  # NumPy float logits
     xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)
@@ -394,7 +394,7 @@ def _sparse(
     out: np.ndarray | None = None,
 ) -> LossResult:
     t_name, p_name = names
-    fast = from_logits and _kernels.applies(y_pred)  # NumPy float32/float64 logits
+    fast = from_logits and _kernels.applies(y_pred)  # NumPy float logits
     xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
     ls = check_label_smoothing(fn, label_smoothing)

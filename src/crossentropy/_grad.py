@@ -105,12 +105,12 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
 
 def _check_out(fn: str, out: Any, preds: Any, name: str) -> None:
     """``out`` must be a writeable NumPy array of the gradient's shape and dtype."""
-    if type(out) is not np.ndarray:
+    if type(out) not in (np.ndarray, np.memmap):
         raise TypeError(
             f"{fn}: out must be a NumPy array (of {name}'s shape and dtype); "
             f"got {type(out).__name__}."
         )
-    if type(preds) is np.ndarray or isinstance(preds, (list, tuple, float, int)):
+    if type(preds) in (np.ndarray, np.memmap) or isinstance(preds, (list, tuple, float, int)):
         arr = np.asarray(preds)
         if arr.dtype.kind != "f":
             return  # the loss itself rejects non-float predictions (or grads are float64)

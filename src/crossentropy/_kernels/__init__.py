@@ -1,4 +1,6 @@
-"""Fused CPU kernels for NumPy float32/float64 arrays (numba; the ``fast`` extra): a leaf.
+"""Fused CPU kernels for NumPy float16/bfloat16/float32/float64 arrays (numba; ``fast`` extra).
+
+A leaf.
 
 This package imports nothing from the losses (only NumPy, numba and :mod:`.._fp`). Its entry
 points (:func:`sparse_softmax`, :func:`dense_softmax`, :func:`softmax_rows`,
@@ -13,8 +15,10 @@ Importing this package imports neither numba nor the kernels: :mod:`._numba` is 
 kernels compiled (or read from numba's on-disk cache), on the first call that uses them.
 
 Values and gradients agree with the cores to their accuracy bounds (float64 within 4 ulp of the
-exact result, float32 within 2): the kernels compute float32 inputs in float64 and round once, and
-float64 inputs with double-double corrections (see :mod:`._numba`).
+exact result, float32 within 2, float16 and bfloat16 within 1): the kernels compute float32 inputs
+in float64 and round once, and float64 inputs with double-double corrections (see
+:mod:`._numba`); float16 and bfloat16 inputs are converted a row block at a time (see
+:func:`_run_half`).
 
 The environment variable ``CROSSENTROPY_FAST=0`` turns the kernels off. It is read once, when
 this package is imported, into :data:`ENABLED`, the one switch :func:`_backend` looks at.
@@ -57,6 +61,7 @@ __all__ = [
     "get_num_threads",
     "grad_result",
     "grad_target",
+    "is_half",
     "kernel_labels",
     "rows",
     "run_rows",
@@ -189,12 +194,24 @@ def run_rows(kernel: Callable[..., Any], n: int, work: int, *args: Any) -> None:
 # Which inputs the kernels take, and their layout
 
 
+def is_half(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` is float16 or bfloat16 (ml_dtypes'; recognised by name, so that
+    ml_dtypes is never imported here)."""
+    return dtype == np.float16 or (dtype.itemsize == 2 and dtype.name == "bfloat16")
+
+
 def applies(x: Any) -> bool:
-    """Whether ``x`` goes to the kernels: a NumPy float32/float64 array of at least
-    ``MIN_SIZE`` elements (and 1 dimension), with the kernels available."""
+    """Whether ``x`` goes to the kernels: a NumPy float16/bfloat16/float32/float64 array (or a
+    ``np.memmap``: ``np.load(..., mmap_mode=...)``) of at least ``MIN_SIZE`` elements (and 1
+    dimension), with the kernels available. A read-only float32/float64 memmap stays on the
+    reference path (the float32/float64 kernels are compiled for writeable arrays; half inputs
+    reach them through writeable blocks)."""
     return (
-        type(x) is np.ndarray
-        and x.dtype in (np.float32, np.float64)
+        (
+            type(x) is np.ndarray
+            or (type(x) is np.memmap and (x.flags.writeable or is_half(x.dtype)))
+        )
+        and (x.dtype in (np.float32, np.float64) or is_half(x.dtype))
         and x.ndim >= 1
         and x.size >= MIN_SIZE
         and _backend() is not None
@@ -263,6 +280,92 @@ def _module() -> ModuleType:
 
 
 # --------------------------------------------------------------------------------------------
+# float16 and bfloat16: the same kernels, on row blocks converted to float64 one at a time
+#
+# Each thread converts a block of about ``_HALF_BLOCK`` elements of its rows to float64 (exact),
+# runs the float32 kernels' arithmetic on it (``exact`` False: float64 with the float32
+# exponential, 3e-9 relative, far below a half's rounding), writing its outputs into a float64
+# block, and rounds those once to the input's dtype. The input is never copied whole: the extra
+# memory is a few blocks per thread (``_HALF_BLOCK`` elements of float64 each, or one row).
+
+_HALF_BLOCK = 1 << 15
+
+
+def _half_format(dtype: np.dtype[Any]) -> tuple[int, int]:
+    """(mantissa bits, exponent bias) of float16 or bfloat16."""
+    return (10, 15) if dtype == np.float16 else (7, 127)
+
+
+def _load_half(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[...] = src`` (float16 or bfloat16 into float64, exactly)."""
+    _module().load_half(src.view(np.uint16), dst, *_half_format(src.dtype))
+
+
+def _store_half(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[...] = src`` rounded once to nearest (even): float64 into float16 or bfloat16."""
+    _module().store_half(src, dst.view(np.uint16), *_half_format(dst.dtype))
+
+
+def _run_half(
+    kernel: Callable[..., Any],
+    x: np.ndarray,
+    args: list[Any],
+    *,
+    per_row: tuple[int, ...],
+    inputs: tuple[int, ...],
+    outputs: tuple[int, ...],
+) -> None:
+    """:func:`run_rows` for a kernel whose ``args`` hold half-precision ``(rows, C)`` arrays.
+
+    ``per_row``: indices of the arrays with one entry (or row) per row of ``x``, sliced by block;
+    ``inputs``: the half arrays read (converted into float64 blocks, exactly); ``outputs``: the
+    half arrays written (from float64 blocks, rounded once). A block's inputs are converted
+    before the kernel runs and its outputs stored after, so an output may be the logits
+    themselves (in place; the rows the kernel reports in its status, the last argument, are
+    then stored back unchanged); the kernel itself never writes in place here. Other arguments
+    are passed as they are.
+    """
+    n, c = x.shape
+    step = max(1, _HALF_BLOCK // max(c, 1))
+
+    def blocked(i0: int, i1: int) -> None:
+        rows = min(step, i1 - i0)
+        scratch = {i: np.empty((rows, c)) for i in inputs}
+        scratch.update({i: np.empty((rows, c)) for i in outputs})
+        # an output over the logits (in place): the rows the kernel reports (status, the last
+        # argument, not OK; their output is not meaningful) are stored back unchanged
+        alias = [i for i in outputs if args[i].ctypes.data == args[inputs[0]].ctypes.data]
+        call = list(args)
+        for a in range(i0, i1, step):
+            b = min(a + step, i1)
+            r = b - a
+            for i in per_row:
+                call[i] = args[i][a:b]
+            for i in inputs:
+                _load_half(args[i][a:b], scratch[i][:r])
+            for i in outputs:
+                call[i] = scratch[i][:r]
+            for i in inputs:
+                call[i] = scratch[i][:r]
+            kernel(*call, 0, r)
+            if alias:
+                bad = np.flatnonzero(call[-1])
+                for i in alias:
+                    scratch[i][bad] = scratch[inputs[0]][bad]
+            for i in outputs:
+                _store_half(scratch[i][:r], args[i][a:b])
+
+    blocked.__name__ = f"{getattr(kernel, '__name__', 'kernel')}_half"
+    run_rows(blocked, n, x.size)
+
+
+def _dummy(x: np.ndarray) -> np.ndarray:
+    """The unused output row a kernel is given where it writes nothing (its dtype: x's, or
+    float64 for half-precision ``x``)."""
+    return np.empty((1, x.shape[1])) if is_half(x.dtype) else x[:1]
+
+
+# --------------------------------------------------------------------------------------------
 # Entry points: valid (rows, C) arrays in, values and a RowStatus per row out
 
 
@@ -279,7 +382,13 @@ def softmax_rows(x: np.ndarray, mode: SoftmaxMode) -> tuple[np.ndarray, np.ndarr
     status = _status(n)
     exact = x.dtype == np.float64
     with np.errstate(all="ignore"):
-        run_rows(_module().softmax_rows, n, x.size, x, int(mode), exact, out, lse, status)
+        if is_half(x.dtype):
+            lse_only = mode == SoftmaxMode.LOGSUMEXP
+            args = [x, int(mode), False, _dummy(x) if lse_only else out, lse, status]
+            outputs = () if lse_only else (3,)
+            _run_half(_module().softmax_rows, x, args, per_row=(4, 5), inputs=(0,), outputs=outputs)
+        else:
+            run_rows(_module().softmax_rows, n, x.size, x, int(mode), exact, out, lse, status)
     return out, lse, status
 
 
@@ -298,10 +407,16 @@ def sparse_softmax(
     status = _status(n)
     exact = x.dtype == np.float64
     kernel = mod.sparse_softmax if exact else mod.sparse_softmax_f32
-    target = x[:1] if grad is None else grad
+    target = _dummy(x) if grad is None else grad
+    inplace = _in_place(grad, x)
     with np.errstate(all="ignore"):
-        run_rows(kernel, n, x.size, x, k, scale, exact, grad is not None, _in_place(grad, x),
-                 target, nll, status)  # fmt: skip
+        if is_half(x.dtype):
+            args = [x, k, scale, False, grad is not None, False, target, nll, status]
+            _run_half(mod.sparse_softmax_f32, x, args, per_row=(1, 2, 7, 8), inputs=(0,),
+                      outputs=() if grad is None else (6,))  # fmt: skip
+        else:
+            run_rows(kernel, n, x.size, x, k, scale, exact, grad is not None, inplace, target,
+                     nll, status)  # fmt: skip
     return nll, status
 
 
@@ -336,15 +451,23 @@ def dense_softmax(
     loss = np.empty(n)
     status = _status(n)
     sparse = targets.y is None
-    y = np.zeros((1, 1), x.dtype) if targets.y is None else targets.y
+    half = is_half(x.dtype)
+    y = np.zeros((1, 1), np.float64 if half else x.dtype) if targets.y is None else targets.y
     k = np.zeros(1, np.int64) if targets.k is None else targets.k
     validate = label_tol is not None
-    target = x[:1] if grad is None else grad
+    target = _dummy(x) if grad is None else grad
+    args = [x, y, k, sparse, targets.cw, targets.keep, targets.add, scale, x.dtype == np.float64,
+            validate, 1.0 if label_tol is None else label_tol, grad is not None, target, loss,
+            status]  # fmt: skip
     with np.errstate(all="ignore"):
-        run_rows(_module().dense_softmax, n, x.size, x, y, k, sparse, targets.cw, targets.keep,
-                 targets.add, scale, x.dtype == np.float64, validate,
-                 1.0 if label_tol is None else label_tol, grad is not None, target, loss,
-                 status)  # fmt: skip
+        if half:
+            y_half = not sparse and is_half(y.dtype)
+            per_row = (7, 13, 14) + ((2,) if sparse else () if y_half else (1,))
+            _run_half(_module().dense_softmax, x, args, per_row=per_row,
+                      inputs=(0, 1) if y_half else (0,),
+                      outputs=() if grad is None else (12,))  # fmt: skip
+        else:
+            run_rows(_module().dense_softmax, n, x.size, *args)
     return loss, status
 
 
@@ -373,14 +496,24 @@ def sigmoid_xent(
         mode, sw = SampleWeights.SCALAR, sample_weight.reshape(1, 1)
     else:
         mode, sw = SampleWeights.PER_ELEMENT, np.ascontiguousarray(sample_weight.reshape(x.shape))
-    values = np.empty_like(x) if per_element else x[:1]
+    values = np.empty_like(x) if per_element else _dummy(x)
     rowsum = np.zeros((n, 2))
     status = _status(n)
-    target = x[:1] if grad is None else grad
+    target = _dummy(x) if grad is None else grad
+    inplace = _in_place(grad, x)
+    args = [x, y, pos_weight, sw, int(mode), gdiv, x.dtype == np.float64, check,
+            grad is not None, inplace, target, values, per_element, rowsum, status]  # fmt: skip
     with np.errstate(all="ignore"):
-        run_rows(_module().sigmoid_xent, n, x.size, x, y, pos_weight, sw, int(mode), gdiv,
-                 x.dtype == np.float64, check, grad is not None, _in_place(grad, x), target,
-                 values, per_element, rowsum, status)  # fmt: skip
+        if is_half(x.dtype):
+            args[9] = False  # in place through the blocks
+            y_half = is_half(y.dtype)
+            per_row = (13, 14) + ((3,) if mode == SampleWeights.PER_ELEMENT else ())
+            outputs = (() if grad is None else (10,)) + ((11,) if per_element else ())
+            _run_half(_module().sigmoid_xent, x, args, per_row=per_row + (() if y_half else (1,)),
+                      inputs=(0, 1) if y_half else (0,), outputs=outputs,
+                      )  # fmt: skip
+        else:
+            run_rows(_module().sigmoid_xent, n, x.size, *args)
     return values, rowsum, status
 
 
@@ -404,9 +537,18 @@ def binary_probs(
     n = p.shape[0]
     loss = np.empty(n)
     status = _status(n)
-    target = p[:1] if grad is None else grad
+    target = _dummy(p) if grad is None else grad
+    inplace = _in_place(grad, p)
+    args = [p, y, pos_weight, keep, add, scale, p.dtype == np.float64, check, grad is not None,
+            inplace, target, loss, status]  # fmt: skip
     with np.errstate(all="ignore"):
-        run_rows(_module().binary_probs, n, p.size, p, y, pos_weight, keep, add, scale,
-                 p.dtype == np.float64, check, grad is not None, _in_place(grad, p), target,
-                 loss, status)  # fmt: skip
+        if is_half(p.dtype):
+            args[9] = False  # in place through the blocks
+            y_half = is_half(y.dtype)
+            _run_half(_module().binary_probs, p, args,
+                      per_row=(5, 11, 12) + (() if y_half else (1,)),
+                      inputs=(0, 1) if y_half else (0,),
+                      outputs=() if grad is None else (10,))  # fmt: skip
+        else:
+            run_rows(_module().binary_probs, n, p.size, *args)
     return loss, status

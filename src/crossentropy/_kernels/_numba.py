@@ -1153,3 +1153,71 @@ def sparse_softmax_f32(x, k, scale, exact, write, inplace, out, loss, status, i0
                 orow[ki] = -(s * q)
             else:  # sc * (p_k - 1) with p_k <= 1/2
                 orow[ki] = e_k * q - sc
+
+
+# --------------------------------------------------------------------------------------------
+# float16 and bfloat16 <-> float64, on the bits (``mbits`` mantissa bits, exponent ``bias``:
+# float16 10, 15; bfloat16 7, 127). NumPy's own float16 casts set the floating-point underflow
+# flag for every subnormal result, which costs ~30 ns an element (softmax entries of 32000
+# classes are subnormal float16 numbers); these loops vectorise, and round float64 straight to
+# bfloat16 (one rounding, where a cast through float32 rounds twice).
+
+_TWO52 = 4503599627370496.0  # 2**52: t + 2**52 - 2**52 rounds 0 <= t < 2**51 to an integer
+_ABS = 0x7FFFFFFFFFFFFFFF
+_F64_INF_BITS = 0x7FF0000000000000
+
+
+@njit(forceinline=True, **_OPTS)
+def _half_to_f64(h, mbits, bias):
+    """The float64 value of the half bits ``h`` (exact).
+
+    The exponent and mantissa bits moved to the top of a float64's read as ``v 2**(bias -
+    1023)`` (a subnormal float64 for a subnormal half), so one exact multiplication by
+    ``2**(1023 - bias)`` gives the value; infinities and NaNs are selected apart.
+    """
+    a = np.int64(h) & 0x7FFF
+    inf = ((1 << (15 - mbits)) - 1) << mbits
+    mag = _i64_as_f64(a << (52 - mbits)) * _i64_as_f64((2046 - bias) << 52)
+    mag = mag if a < inf else (np.inf if a == inf else np.nan)
+    return -mag if np.int64(h) & 0x8000 else mag
+
+
+@njit(forceinline=True, **_OPTS)
+def _f64_to_half(v, mbits, bias):
+    """The half bits of ``v`` rounded to nearest, ties to even (overflow to inf, NaN quiet)."""
+    u = _f64_as_i64(v)
+    sign = (u >> 48) & 0x8000
+    a = u & _ABS
+    sh = 52 - mbits
+    inf = ((1 << (15 - mbits)) - 1) << mbits
+    normal = ((a + ((1 << (sh - 1)) - 1) + ((a >> sh) & 1)) >> sh) - ((1023 - bias) << mbits)
+    normal = min(normal, inf)
+    # below the smallest normal half: m 2**(1 - bias - mbits), m = round(|v| 2**(bias-1+mbits))
+    t = min(_i64_as_f64(a) * _i64_as_f64((bias - 1 + mbits + 1023) << 52), 4096.0)
+    sub = np.int64((t + _TWO52) - _TWO52)
+    h = sub if a < ((1023 - bias + 1) << 52) else normal
+    if a > _F64_INF_BITS:
+        h = inf | (1 << (mbits - 1))
+    return sign | h
+
+
+@njit(nogil=True, **_OPTS)
+def load_half(src, dst, mbits, bias):
+    """``dst[i, j] = value of the half bits src[i, j]`` (``src`` uint16, ``dst`` float64)."""
+    wide()
+    for i in range(src.shape[0]):
+        s = src[i]
+        d = dst[i]
+        for j in range(s.size):
+            d[j] = _half_to_f64(s[j], mbits, bias)
+
+
+@njit(nogil=True, **_OPTS)
+def store_half(src, dst, mbits, bias):
+    """``dst[i, j] = half bits of src[i, j]`` rounded once (``src`` float64, ``dst`` uint16)."""
+    wide()
+    for i in range(src.shape[0]):
+        s = src[i]
+        d = dst[i]
+        for j in range(s.size):
+            d[j] = np.uint16(_f64_to_half(s[j], mbits, bias))
