@@ -156,6 +156,7 @@ def binary_prob_core(
     """
     wy = y if pw is None else y * pw
     ny = 1.0 - y if ny is None else ny
+    p = p + 0.0  # -0.0 is probability 0: +0.0, so that 1 / p is +inf
     loss = mul0(xp, wy, -xp.log(p)) + mul0(xp, ny, -xp.log1p(-p))
     grad = None
     if need_grad:

@@ -187,7 +187,8 @@ def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tupl
 def _dense_probs(xp: Any, p: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
     r""":math:`\ell = -\sum_c a_c \log p_c`; :math:`\partial \ell / \partial p_c = -a_c / p_c`."""
     loss = accurate_sum(xp, mul0(xp, a, -xp.log(p)), -1, exact=exact)
-    grad = xp.where(a == 0, 0.0, -a / p) if need_grad else None
+    # p + 0.0: -0.0 is probability 0, whose 1 / p is +inf
+    grad = xp.where(a == 0, 0.0, -a / (p + 0.0)) if need_grad else None
     return loss, grad
 
 
@@ -267,7 +268,7 @@ def _sparse_core(
     if need_grad:
         a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
         if not from_logits:
-            grad = xp.where(a == 0, 0.0, -a / xl)
+            grad = xp.where(a == 0, 0.0, -a / (xl + 0.0))  # -0.0: probability 0
         elif ls > 0 and exact:
             grad = softmax_grad_dd(xp, xl, sh, a)
         else:

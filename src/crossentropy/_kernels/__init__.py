@@ -154,10 +154,9 @@ def set_num_threads(n: int | None) -> None:
         raise ValueError(f"set_num_threads: n must be >= 1; got {n}.")
     with _lock:
         _state["threads"] = None if n is None else int(n)
-        pool = _state["pool"]
+        # The old pool is not shut down: calls on other threads may be submitting to it. It is
+        # dropped, and its idle workers exit once the last call holding it lets it go.
         _state["pool"] = None
-    if pool is not None:
-        pool.shutdown(wait=False)
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
@@ -180,7 +179,8 @@ def run_rows(kernel: Callable[..., Any], n: int, work: int, *args: Any) -> None:
         kernel(*args, 0, n)
         return
     bounds = [(t * n // threads, (t + 1) * n // threads) for t in range(threads)]
-    futures = [_pool(threads).submit(kernel, *args, i0, i1) for i0, i1 in bounds]
+    pool = _pool(threads)  # held for the whole call, whatever set_num_threads does meanwhile
+    futures = [pool.submit(kernel, *args, i0, i1) for i0, i1 in bounds]
     for f in futures:
         f.result()
 
@@ -252,6 +252,12 @@ def _in_place(grad: np.ndarray | None, x: np.ndarray) -> bool:
     return grad is not None and bool(grad.ctypes.data == x.ctypes.data and grad.shape == x.shape)
 
 
+def _sink(x: np.ndarray) -> np.ndarray:
+    """A ``(1, C)``-like output the kernel is compiled to write but does not (``write`` False):
+    ``x[:1]``, or a new array when ``x`` is read-only (numba refuses to compile a write there)."""
+    return x[:1] if x.flags.writeable else np.empty((1, 1), x.dtype)
+
+
 def _status(n: int) -> np.ndarray:
     return np.zeros(n, np.int8)
 
@@ -274,7 +280,7 @@ def softmax_rows(x: np.ndarray, mode: SoftmaxMode) -> tuple[np.ndarray, np.ndarr
     are not written.
     """
     n = x.shape[0]
-    out = np.empty_like(x) if mode != SoftmaxMode.LOGSUMEXP else x[:1]
+    out = np.empty_like(x) if mode != SoftmaxMode.LOGSUMEXP else _sink(x)
     lse = np.empty(n)
     status = _status(n)
     exact = x.dtype == np.float64
@@ -298,7 +304,7 @@ def sparse_softmax(
     status = _status(n)
     exact = x.dtype == np.float64
     kernel = mod.sparse_softmax if exact else mod.sparse_softmax_f32
-    target = x[:1] if grad is None else grad
+    target = _sink(x) if grad is None else grad
     with np.errstate(all="ignore"):
         run_rows(kernel, n, x.size, x, k, scale, exact, grad is not None, _in_place(grad, x),
                  target, nll, status)  # fmt: skip
@@ -339,7 +345,7 @@ def dense_softmax(
     y = np.zeros((1, 1), x.dtype) if targets.y is None else targets.y
     k = np.zeros(1, np.int64) if targets.k is None else targets.k
     validate = label_tol is not None
-    target = x[:1] if grad is None else grad
+    target = _sink(x) if grad is None else grad
     with np.errstate(all="ignore"):
         run_rows(_module().dense_softmax, n, x.size, x, y, k, sparse, targets.cw, targets.keep,
                  targets.add, scale, x.dtype == np.float64, validate,
@@ -373,10 +379,10 @@ def sigmoid_xent(
         mode, sw = SampleWeights.SCALAR, sample_weight.reshape(1, 1)
     else:
         mode, sw = SampleWeights.PER_ELEMENT, np.ascontiguousarray(sample_weight.reshape(x.shape))
-    values = np.empty_like(x) if per_element else x[:1]
+    values = np.empty_like(x) if per_element else _sink(x)
     rowsum = np.zeros((n, 2))
     status = _status(n)
-    target = x[:1] if grad is None else grad
+    target = _sink(x) if grad is None else grad
     with np.errstate(all="ignore"):
         run_rows(_module().sigmoid_xent, n, x.size, x, y, pos_weight, sw, int(mode), gdiv,
                  x.dtype == np.float64, check, grad is not None, _in_place(grad, x), target,
@@ -404,7 +410,7 @@ def binary_probs(
     n = p.shape[0]
     loss = np.empty(n)
     status = _status(n)
-    target = p[:1] if grad is None else grad
+    target = _sink(p) if grad is None else grad
     with np.errstate(all="ignore"):
         run_rows(_module().binary_probs, n, p.size, p, y, pos_weight, keep, add, scale,
                  p.dtype == np.float64, check, grad is not None, _in_place(grad, p), target,
