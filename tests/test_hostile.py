@@ -200,3 +200,65 @@ def test_negative_zero_probability_bce(path: str, dt: Any) -> None:
                 np.testing.assert_array_equal(g1, g0, err_msg=fn.__name__)
                 assert not np.isnan(g1).any(), fn.__name__
                 assert np.isneginf(g1).any(), fn.__name__  # the sign of +0.0's gradient
+
+
+# --------------------------------------------------------------------------------------------
+# "mean" with extreme (valid) sample weights
+
+
+def _weighted_losses() -> list[tuple[str, Callable[..., Any], Any, np.ndarray]]:
+    n, c = 8, 5
+    x = RNG.normal(size=(n, c)) * 3
+    k = RNG.integers(0, c, n)
+    p = RNG.uniform(0.05, 0.95, size=(n, c))
+    q = p / p.sum(-1, keepdims=True)
+    yb = (RNG.uniform(size=(n, c)) > 0.5).astype(float)
+    return [
+        ("sparse", ce.sparse_softmax_cross_entropy_with_logits, k, x),
+        ("dense", ce.softmax_cross_entropy_with_logits, np.eye(c)[k], x),
+        ("cce", ce.categorical_crossentropy, np.eye(c)[k], q),
+        ("bce", ce.binary_crossentropy, yb, p),
+        ("focal", ce.categorical_focal_crossentropy, np.eye(c)[k], q),
+        ("sigmoid", ce.sigmoid_cross_entropy_with_logits, yb, x),
+    ]
+
+
+def _ulps(got: float, want: Any) -> float:
+    import mpmath
+
+    return float(abs(mpmath.mpf(got) - want) / mpmath.mpf(np.spacing(abs(got))))
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("scale", [1e308, 1e300, 1e-300, 1e-320, 5e-324])
+def test_mean_extreme_sample_weights(path: str, scale: float) -> None:
+    import mpmath
+
+    want0 = ce.sparse_softmax_cross_entropy_with_logits([0, 1], np.eye(2), reduction="mean")
+    with on_path(path, min_size=0):
+        got0 = ce.sparse_softmax_cross_entropy_with_logits(
+            [0, 1], np.eye(2), sample_weight=scale, reduction="mean"
+        )
+    assert got0 == want0  # the issue's example: 0.0 at 1e308 before
+    for name, fn, y, x in _weighted_losses():
+        per = fn(y, x)  # unweighted per-sample (or per-element) losses, "none"
+        shape = per.shape
+        with on_path(path, min_size=0):
+            plain = _vg(fn)(y, x, reduction="mean")
+            equal = _vg(fn)(y, x, sample_weight=np.full(shape, scale), reduction="mean")
+        # equal weights: the plain mean, value and gradient, bit for bit
+        assert equal.value == plain.value, name
+        np.testing.assert_array_equal(equal.grad, plain.grad, err_msg=name)
+        # unequal weights: the exact weighted mean of the per-sample losses, within 4 ulp
+        ratios = RNG.choice([1.0, 0.5, 0.125, 0.0, 0.75], size=shape)
+        ratios.flat[0] = 1.0
+        w = ratios * scale
+        with on_path(path, min_size=0):
+            got = fn(y, x, sample_weight=w, reduction="mean")
+        with mpmath.workprec(300):
+            num = mpmath.fsum(mpmath.mpf(float(a)) * mpmath.mpf(float(b))
+                              for a, b in zip(w.flat, per.flat, strict=True))  # fmt: skip
+            den = mpmath.fsum(mpmath.mpf(float(a)) for a in w.flat)
+            exact = num / den
+            assert np.isfinite(got), name
+            assert _ulps(float(got), exact) <= 4, (name, float(got), exact)

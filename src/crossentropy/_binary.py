@@ -17,6 +17,7 @@ from ._reduction import (
     Tiny,
     kernel_scale,
     mean_total,
+    mean_weights,
     reduce_loss,
     reduced,
     sample_weights,
@@ -447,6 +448,7 @@ def _sigmoid_fast(fn: str, labels: Any, logits: np.ndarray, o: _Options) -> Loss
     total = None
     gdiv = 1.0
     if o.reduction == "mean":
+        w = mean_weights(np, w)  # as reduce_loss does: no overflow, equal weights exactly 1
         total = mean_total(
             np, None if w is None else np.broadcast_to(w, logits.shape), logits.shape, exact=True
         )
