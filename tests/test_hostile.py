@@ -262,3 +262,173 @@ def test_mean_extreme_sample_weights(path: str, scale: float) -> None:
             exact = num / den
             assert np.isfinite(got), name
             assert _ulps(float(got), exact) <= 4, (name, float(got), exact)
+
+
+# --------------------------------------------------------------------------------------------
+# out=
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_in_place_out_error_shows_the_users_value(path: str) -> None:
+    p = np.full((N, C), 0.5)
+    p[N - 3, 7] = 1.5  # rows before it would be overwritten by gradients of about -2
+    with on_path(path), pytest.raises(ValueError, match=r"got 1\.5 at index \(61, 7\)"):
+        _vg(ce.binary_crossentropy)(np.ones((N, C)), p, out=p)
+
+
+def test_out_check_bfloat16_predictions() -> None:
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    x = np.array([1.0, 2.0, 3.0], ml_dtypes.bfloat16)
+    vg = _vg(ce.softmax_cross_entropy_with_logits)
+    for bad in (np.zeros((4, 3), np.float32), np.zeros(3, np.float32), np.zeros(4, x.dtype)):
+        with pytest.raises(ValueError, match=r"^softmax_cross_entropy_with_logits: out must have"):
+            vg([0.0, 0.0, 1.0], x, out=bad)
+    buf = np.zeros(3, x.dtype)
+    got = vg([0.0, 0.0, 1.0], x, out=buf)
+    assert got.grad is buf
+    np.testing.assert_array_equal(buf, vg([0.0, 0.0, 1.0], x).grad)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_out_memmap_accepted_masked_refused(path: str, tmp_path: Path) -> None:
+    x = RNG.normal(size=(N, C))
+    k = RNG.integers(0, C, N)
+    vg = _vg(ce.sparse_softmax_cross_entropy_with_logits)
+    mm = np.memmap(tmp_path / "g.bin", dtype=np.float64, mode="w+", shape=x.shape)
+    with on_path(path):
+        want = vg(k, x)
+        got = vg(k, x, out=mm)
+    assert got.grad is mm
+    np.testing.assert_array_equal(mm, want.grad)
+    with pytest.raises(TypeError, match=r"out must be a NumPy array .*; got MaskedArray"):
+        vg(k, x, out=np.ma.masked_array(np.zeros_like(x)))
+
+
+# --------------------------------------------------------------------------------------------
+# Errors that name the function and the argument
+
+
+def test_pandas_inputs_taken_as_numpy() -> None:
+    pd = pytest.importorskip("pandas")
+    x = RNG.normal(size=(6, 3))
+    k = RNG.integers(0, 3, 6)
+    df = pd.DataFrame(x)
+    np.testing.assert_array_equal(
+        ce.sparse_softmax_cross_entropy_with_logits(pd.Series(k), df),
+        ce.sparse_softmax_cross_entropy_with_logits(k, x),
+    )
+    np.testing.assert_array_equal(ce.softmax(df), ce.softmax(x))
+    p = RNG.uniform(0.1, 0.9, 6)
+    np.testing.assert_array_equal(
+        ce.binary_crossentropy(pd.Series(p > 0.5), pd.Series(p)),
+        ce.binary_crossentropy(p > 0.5, p),
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "message"),
+    [
+        (
+            lambda: ce.softmax("abc"),
+            TypeError,
+            r"^softmax: x must have a real floating dtype; got dtype <U3\.$",
+        ),
+        (
+            lambda: ce.binary_crossentropy("a", [0.5]),
+            TypeError,
+            r"^binary_crossentropy: y_true must have",
+        ),
+        (
+            lambda: ce.softmax(object()),
+            TypeError,
+            r"^softmax: x must have a real floating dtype; got dtype object",
+        ),
+        (
+            lambda: ce.sparse_softmax_cross_entropy_with_logits(
+                [0], [[1.0, 2.0]], class_weight="a"
+            ),
+            TypeError,
+            r"^sparse_softmax_cross_entropy_with_logits: class_weight must be real numbers; "
+            r"got dtype <U1\.$",
+        ),
+        (
+            lambda: ce.sparse_softmax_cross_entropy_with_logits(
+                [0], [[1.0, 2.0]], reduction=np.array(["mean", "sum"])
+            ),
+            ValueError,
+            r"^sparse_softmax_cross_entropy_with_logits: reduction must be one of 'none', "
+            r"'mean', 'sum'; got array",
+        ),
+        (
+            lambda: ce.softmax([[1.0, 2.0], [1.0]]),
+            TypeError,
+            r"^softmax: x must be an array of real floats; got .*inhomogeneous part\.$",
+        ),
+        (
+            lambda: ce.sparse_softmax_cross_entropy_with_logits(np.zeros(3, int), np.zeros((3, 0))),
+            ValueError,
+            r"^sparse_softmax_cross_entropy_with_logits: the predictions must have at least 1 "
+            r"class for labels to index; got 0 classes",
+        ),
+        (
+            lambda: ce.binary_crossentropy(
+                np.ones(3), np.ma.masked_array([0.5, 0.5, 0.5], [0, 1, 0])
+            ),
+            TypeError,
+            r"^binary_crossentropy: y_pred must be an array of real floats; "
+            r"got a numpy\.ma\.MaskedArray, "
+            r"whose mask would be ignored \(pass its data, .* and the mask as sample_weight",
+        ),
+        (
+            lambda: ce.sparse_softmax_cross_entropy_with_logits(
+                [0], [[1.0, 2.0]], sample_weight=np.ma.masked_array([1.0], [1])
+            ),
+            TypeError,
+            r"^sparse_softmax_cross_entropy_with_logits: sample_weight must be an array of real "
+            r"numbers; "
+            r"got a numpy\.ma\.MaskedArray",
+        ),
+    ],
+)
+def test_errors_name_function_and_argument(
+    call: Callable[[], Any], exc: type, message: str
+) -> None:
+    with pytest.raises(exc, match=message) as info:
+        call()
+    text = str(info.value)
+    assert "'s " not in text
+    assert not text.endswith("..")
+
+
+# --------------------------------------------------------------------------------------------
+# Label smoothing with a huge finite logit
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("cw", [None, [1.0, 2.0, 3.0]])
+def test_label_smoothing_huge_finite_logit(path: str, cw: Any) -> None:
+    import mpmath
+
+    x = np.array([[1.7e308, 0.0, -1.0], [0.5, 1.0e308, -1.0e308]])
+    k = np.array([0, 1])
+    ls = 0.1
+    w = [1.0, 1.0, 1.0] if cw is None else cw
+    with on_path(path, min_size=0):
+        got = ce.sparse_categorical_crossentropy(
+            k, x, from_logits=True, label_smoothing=ls, class_weight=cw
+        )
+        if cw is None:  # the dense loss (no class_weight there): the same values
+            dense = ce.categorical_crossentropy(
+                np.eye(3)[k], x, from_logits=True, label_smoothing=ls
+            )
+            np.testing.assert_allclose(dense, got, rtol=1e-15)
+    with mpmath.workprec(2000):
+        for i in range(2):
+            row = [mpmath.mpf(float(v)) for v in x[i]]
+            m = max(row)
+            lse = m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in row))
+            nll = [lse - v for v in row]
+            a = [(1 - mpmath.mpf(ls)) * (j == k[i]) + mpmath.mpf(ls) / 3 for j in range(3)]
+            exact = mpmath.fsum(a[j] * w[j] * nll[j] for j in range(3))
+            assert np.isfinite(got[i])
+            assert _ulps(float(got[i]), exact) <= 4, (i, float(got[i]), exact)

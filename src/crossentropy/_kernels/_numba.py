@@ -557,7 +557,12 @@ def dense_terms(xb, yb, cwb, keep, add, m, exact, a_off, a_at, t):
             shift = -d - (0.0 if xj == -np.inf else low)
         else:
             shift = -d
-        t[j] = 0.0 if a == 0.0 else a * shift
+        # m - x_j overflows for a finite x_j (logits near 1e308), a_j (m - x_j) may not: the
+        # exact halves, 2 a_j (m/2 - x_j/2) (the low part is far below an ulp there)
+        far = d == -np.inf and xj != -np.inf
+        shift = 0.5 * m - 0.5 * xj if far else shift
+        a2 = 2.0 * a if far else a
+        t[j] = 0.0 if a == 0.0 else a2 * shift
         a_off[j] = 0.0 if at_max else a
         a_at[j] = a if at_max else 0.0
 
