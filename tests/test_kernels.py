@@ -456,7 +456,7 @@ def test_out_errors() -> None:
         vg(k, x, out=[[0.0] * 5] * 4)
     with pytest.raises(
         ValueError,
-        match=rf"^{name}: out must have logits's shape \(4, 5\) and dtype float32; "
+        match=rf"^{name}: out must have the shape \(4, 5\) and dtype float32 of logits; "
         r"got out.shape=\(4, 5\), dtype float64\.",
     ):
         vg(k, x, out=np.zeros((4, 5)))

@@ -17,6 +17,7 @@ from ._reduction import (
     Tiny,
     kernel_scale,
     mean_total,
+    mean_weights,
     reduce_loss,
     reduced,
     sample_weights,
@@ -156,6 +157,7 @@ def binary_prob_core(
     """
     wy = y if pw is None else y * pw
     ny = 1.0 - y if ny is None else ny
+    p = p + 0.0  # -0.0 is probability 0: +0.0, so that 1 / p is +inf
     loss = mul0(xp, wy, -xp.log(p)) + mul0(xp, ny, -xp.log1p(-p))
     grad = None
     if need_grad:
@@ -392,6 +394,8 @@ def _binary_fast(
             return None
         loss_shape = y_pred.shape[:-1]
         w = sample_weights(fn, np, o.sample_weight, loss_shape, np.float64)
+    if o.validate and o.out is not None and np.may_share_memory(o.out, y_pred):
+        values()  # in place: an error must show the user's value, not a gradient written over it
     keep, add = (1.0, 0.0) if ls == 0 else (1.0 - ls, 0.5 * ls)
     sc = kernel_scale(w, loss_shape, o.reduction, True) if o.need_grad else np.ones(x.shape[0])
     target, copy_to = (
@@ -443,9 +447,12 @@ def _sigmoid_fast(fn: str, labels: Any, logits: np.ndarray, o: _Options) -> Loss
         if o.sample_weight is not None:
             w = check_weight(fn, "sample_weight", o.sample_weight, np, (logits.shape, ()))
             w = np.asarray(w, np.float64)
+    if o.validate and o.out is not None and np.may_share_memory(o.out, logits):
+        values()  # in place: an error must show the user's value (see _binary_fast)
     total = None
     gdiv = 1.0
     if o.reduction == "mean":
+        w = mean_weights(np, w)  # as reduce_loss does: no overflow, equal weights exactly 1
         total = mean_total(
             np, None if w is None else np.broadcast_to(w, logits.shape), logits.shape, exact=True
         )

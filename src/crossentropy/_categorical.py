@@ -176,7 +176,13 @@ def _is_soft(xp: Any, a: Any) -> bool:
 def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
     r""":math:`\ell = \sum_c a_c[(m - x_c) + \operatorname{log1p}(S)]`, non-negative terms."""
     sh = shift_exp(xp, x, exact_shift=exact)
-    loss = accurate_sum(xp, mul0(xp, a, sh.neg_log_softmax()), -1, exact=exact)
+    nll = sh.neg_log_softmax()
+    terms = mul0(xp, a, nll)
+    far = xp.logical_and(xp.isinf(nll), xp.isfinite(x))
+    if bool(xp.any(far)):  # m - x_j overflows, a_j (m - x_j) may not: exact halves, as in
+        m = xp.max(x, axis=-1, keepdims=True)  # _sparse_loss
+        terms = xp.where(xp.logical_and(far, a != 0), (2.0 * a) * (0.5 * m - 0.5 * x), terms)
+    loss = accurate_sum(xp, terms, -1, exact=exact)
     if not need_grad:
         return loss, None
     if exact and _is_soft(xp, a):
@@ -187,7 +193,8 @@ def _dense_logits(xp: Any, x: Any, a: Any, exact: bool, need_grad: bool) -> tupl
 def _dense_probs(xp: Any, p: Any, a: Any, exact: bool, need_grad: bool) -> tuple[Any, Any]:
     r""":math:`\ell = -\sum_c a_c \log p_c`; :math:`\partial \ell / \partial p_c = -a_c / p_c`."""
     loss = accurate_sum(xp, mul0(xp, a, -xp.log(p)), -1, exact=exact)
-    grad = xp.where(a == 0, 0.0, -a / p) if need_grad else None
+    # p + 0.0: -0.0 is probability 0, whose 1 / p is +inf
+    grad = xp.where(a == 0, 0.0, -a / (p + 0.0)) if need_grad else None
     return loss, grad
 
 
@@ -222,15 +229,40 @@ def _gather_weights(xp: Any, cw: Any, k: Any) -> Any:
 
 
 def _sparse_loss(
-    xp: Any, nll: Any, k: Any, hot: Any, ls: float, cw: Any | None, c: int, exact: bool
+    xp: Any,
+    nll: Any,
+    k: Any,
+    hot: Any,
+    ls: float,
+    cw: Any | None,
+    c: int,
+    exact: bool,
+    x: Any = None,
 ) -> Any:
-    r""":math:`(1 - s) w_k \ell_k + (s / C) \sum_c w_c \ell_c` with :math:`\ell_c` = ``nll``."""
+    r""":math:`(1 - s) w_k \ell_k + (s / C) \sum_c w_c \ell_c` with :math:`\ell_c` = ``nll``.
+
+    ``x``: the logits, for a smoothed loss whose terms overflow (a logit near 1e308): ``m - x_j``
+    may overflow where ``(s / C)(m - x_j)`` does not.
+    """
     loss = _gather(xp, nll, k, hot)
     if cw is not None:
         loss = mul0(xp, _gather_weights(xp, cw, k), loss)
     if ls > 0:
-        rest = accurate_sum(xp, nll if cw is None else mul0(xp, cw, nll), -1, exact=exact)
-        loss = rest * (ls / c) if ls == 1 else (1.0 - ls) * loss + (ls / c) * rest
+        terms = nll if cw is None else mul0(xp, cw, nll)
+        rest = accurate_sum(xp, terms, -1, exact=exact) * (ls / c)
+        over = xp.isinf(rest)
+        if bool(xp.any(over)):  # the sum overflowed (a huge finite logit): scale the terms first
+            f = ls / c
+            scaled = nll * f
+            if x is not None:
+                # m - x_j = inf for a finite x_j: (2 f)(m/2 - x_j/2), exact halves; log1p(S) <=
+                # log(C) is below an ulp there
+                m = xp.max(x, axis=-1, keepdims=True)
+                far = xp.logical_and(xp.isinf(nll), xp.isfinite(x))
+                scaled = xp.where(far, (2.0 * f) * (0.5 * m - 0.5 * x), scaled)
+            scaled = scaled if cw is None else mul0(xp, cw, scaled)
+            rest = xp.where(over, accurate_sum(xp, scaled, -1, exact=exact), rest)
+        loss = rest if ls == 1 else (1.0 - ls) * loss + rest
     return loss
 
 
@@ -253,7 +285,7 @@ def _sparse_core(
     tiny = None
     if from_logits:
         sh = shift_exp(xp, xl, exact_shift=exact)
-        loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, exact)
+        loss = _sparse_loss(xp, sh.neg_log_softmax(), k, hot, ls, cw, c, exact, xl)
         if exact:  # float64: tiny terms go to the reduction scaled
 
             def targets() -> Any:
@@ -267,7 +299,7 @@ def _sparse_core(
     if need_grad:
         a = _sparse_targets(xp, hot, k, ls, cw, c, cdt)
         if not from_logits:
-            grad = xp.where(a == 0, 0.0, -a / xl)
+            grad = xp.where(a == 0, 0.0, -a / (xl + 0.0))  # -0.0: probability 0
         elif ls > 0 and exact:
             grad = softmax_grad_dd(xp, xl, sh, a)
         else:

@@ -179,7 +179,7 @@ def _focal_term_prob(
     term = mul0(xp, factor, nll)
     if not need_grad:
         return term, None
-    inner = 1.0 / p
+    inner = 1.0 / (p + 0.0)  # -0.0 is probability 0: +inf, as for +0.0 (not -inf + inf)
     if gamma != 0:
         inner = inner + gamma * _ratio_at_one(xp, nll, one_minus_p)
     return term, -mul0(xp, factor, inner)

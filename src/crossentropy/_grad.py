@@ -91,8 +91,9 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
             result = impl(*bound.args, **bound.kwargs, need_grad=True)
             return ValueAndGrad(result.value, result.grad)
         _check_out(loss_fn.__name__, out, bound.arguments[wrt], wrt)
-        result = impl(*bound.args, **bound.kwargs, need_grad=True, out=out)  # kernels write in it
-        if result.grad is not out:
+        buf = out if type(out) is np.ndarray else out.view(np.ndarray)  # a memmap, say
+        result = impl(*bound.args, **bound.kwargs, need_grad=True, out=buf)  # kernels write in it
+        if result.grad is not buf:
             np.copyto(out, result.grad)
         return ValueAndGrad(result.value, out)
 
@@ -104,20 +105,22 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
 
 
 def _check_out(fn: str, out: Any, preds: Any, name: str) -> None:
-    """``out`` must be a writeable NumPy array of the gradient's shape and dtype."""
-    if type(out) not in (np.ndarray, np.memmap):
+    """``out`` must be a writeable NumPy array (a subclass such as ``np.memmap`` too, not a
+    masked array) of the gradient's shape and dtype."""
+    if not isinstance(out, np.ndarray) or isinstance(out, np.ma.MaskedArray):
         raise TypeError(
-            f"{fn}: out must be a NumPy array (of {name}'s shape and dtype); "
+            f"{fn}: out must be a NumPy array (of the shape and dtype of {name}); "
             f"got {type(out).__name__}."
         )
-    if type(preds) in (np.ndarray, np.memmap) or isinstance(preds, (list, tuple, float, int)):
+    plain = isinstance(preds, np.ndarray) and not isinstance(preds, np.ma.MaskedArray)
+    if plain or isinstance(preds, (list, tuple, float, int)):
         arr = np.asarray(preds)
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" and "bfloat16" not in arr.dtype.name:
             return  # the loss itself rejects non-float predictions (or grads are float64)
         if out.shape != arr.shape or out.dtype != arr.dtype:
             raise ValueError(
-                f"{fn}: out must have {name}'s shape {tuple(arr.shape)} and dtype {arr.dtype}; "
-                f"got out.shape={tuple(out.shape)}, dtype {out.dtype}."
+                f"{fn}: out must have the shape {tuple(arr.shape)} and dtype {arr.dtype} of "
+                f"{name}; got out.shape={tuple(out.shape)}, dtype {out.dtype}."
             )
         same = out.ctypes.data == arr.ctypes.data and out.strides == arr.strides
         if not same and np.may_share_memory(out, arr):

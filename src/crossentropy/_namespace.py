@@ -1,9 +1,11 @@
 """Which array library an input belongs to, and the few helpers that differ between them.
 
-NumPy inputs (and Python scalars and lists) are handled by NumPy itself and never go through
-``array_api_compat``; any other array (PyTorch, JAX, CuPy, Dask, array-api-strict) is handled by
-the namespace that ``array_api_compat.array_namespace`` returns for it. ``array_api_compat`` is
-imported on the first non-NumPy input only, so ``import crossentropy`` stays light.
+NumPy inputs (and Python scalars and lists, and objects of no array library: pandas Series and
+DataFrames, which become NumPy arrays through ``__array__``) are handled by NumPy itself and
+never go through ``array_api_compat``; any other array (PyTorch, JAX, CuPy, Dask,
+array-api-strict) is handled by the namespace that ``array_api_compat.array_namespace`` returns
+for it. ``array_api_compat`` is imported on the first non-NumPy input only, so
+``import crossentropy`` stays light.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def array_namespace(*arrays: object) -> Any:
         return np
     import array_api_compat
 
+    # Objects that are no array library's arrays (a pandas Series or DataFrame, a str, ...) are
+    # NumPy's: np.asarray converts the first ones (their __array__), and the checks refuse the
+    # others by name, with the function and the argument.
+    foreign = [a for a in foreign if array_api_compat.is_array_api_obj(a)]
+    if not foreign:
+        return np
     return array_api_compat.array_namespace(*foreign)
 
 

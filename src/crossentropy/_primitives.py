@@ -31,7 +31,7 @@ from ._namespace import (
     to_output,
 )
 from ._summation import dd_sum
-from ._validation import check_axis, check_float_array
+from ._validation import as_numpy, check_axis, check_float_array
 
 __all__ = [
     "Shifted",
@@ -213,7 +213,7 @@ def sigmoid_parts(xp: Any, x: Any) -> tuple[Any, Any, Any, Any]:
 
 def _prepare(fn: str, x: Any) -> tuple[Any, Any, Any, Any]:
     xp = array_namespace(x)
-    arr = x if not is_numpy(xp) else np.asarray(x)
+    arr = x if not is_numpy(xp) else as_numpy(fn, "x", x)
     if str(arr.dtype) == "bool" or "int" in str(arr.dtype):
         arr = astype(xp, arr, xp.float64)
     arr = check_float_array(fn, "x", arr, xp)

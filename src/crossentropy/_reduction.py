@@ -7,7 +7,9 @@ turns them into the user's value and the gradient of that value:
 - "none": ``w_i * l_i`` per sample (``l_i`` without weights); its gradient is that of the sum;
 - "sum":  ``sum_i w_i * l_i``;
 - "mean": ``sum_i w_i * l_i / sum_i w_i``, the plain mean without weights, 0.0 when the total
-  weight is 0 (an empty batch, every sample ignored or weighted 0).
+  weight is 0 (an empty batch, every sample ignored or weighted 0). The weights are first
+  divided by their maximum (:func:`mean_weights`): no overflow or underflow at any valid scale,
+  and equal weights give the plain mean exactly.
 
 An ignored sample has weight 0. A sample of weight 0 contributes exactly 0 to the value and to the
 gradient, even where its loss is infinite. Sums are pairwise (NumPy's ``sum``) in the compute
@@ -38,6 +40,7 @@ __all__ = [
     "Tiny",
     "kernel_scale",
     "mean_total",
+    "mean_weights",
     "reduce_loss",
     "sample_weights",
     "weight_scale",
@@ -72,6 +75,20 @@ def _max(xp: Any, w: Any) -> float:
     return float(xp.max(w)) if _size(w) else 0.0
 
 
+def mean_weights(xp: Any, w: Any | None) -> Any | None:
+    """The weights of a "mean", divided by their maximum (unchanged when it is 0).
+
+    A "mean" does not depend on the weights' scale; dividing by the maximum makes it so in
+    floating point too: ``sum_i w_i l_i`` and ``sum_i w_i`` neither overflow (weights near
+    1e308) nor lose their relative accuracy below the normal range (weights near 1e-320), and
+    equal weights become exactly 1, so that their mean is the plain mean bit for bit.
+    """
+    if w is None:
+        return None
+    wmax = _max(xp, w)
+    return w / wmax if wmax > 0 else w
+
+
 def sample_weights(
     fn: str, xp: Any, sample_weight: Any, shape: tuple[int, ...], dtype: Any, valid: Any = None
 ) -> Any | None:
@@ -100,6 +117,7 @@ def weight_scale(
     """
     if reduction != "mean":
         return w, None
+    w = mean_weights(xp, w)
     total = mean_total(xp, w, shape, exact=exact)
     if not bool(total > 0):
         return xp.zeros(shape, dtype=dtype), total
@@ -169,6 +187,8 @@ def reduce_loss(
         w = weights
     else:
         w = sample_weights(fn, xp, sample_weight, tuple(loss.shape), loss.dtype, valid)
+    if reduction == "mean":
+        w = mean_weights(xp, w)  # then "mean" of wmax < 1 below is never taken: total >= 1
     exact = loss.dtype == out_dtype
     if tiny is not None and not (exact and str(loss.dtype).endswith("float64")):
         tiny = None  # narrower outputs: computed in float64, far below their own subnormals

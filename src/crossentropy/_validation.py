@@ -21,6 +21,7 @@ from ._namespace import is_numpy
 
 __all__ = [
     "REDUCTIONS",
+    "as_numpy",
     "check_axis",
     "check_float_array",
     "check_gamma",
@@ -46,6 +47,13 @@ REDUCTIONS = ("none", "mean", "sum")
 def fmt_shape(shape: tuple[int, ...] | Any) -> str:
     """``(4,)`` for a 1-d shape, ``(4, 1)`` for a 2-d one, ``()`` for a scalar."""
     return str(tuple(int(s) for s in shape))
+
+
+def _count(shape: Any) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 def fmt_index(index: tuple[int, ...]) -> str:
@@ -91,8 +99,34 @@ def _dtype_kind(dtype: Any) -> str:
 
 def _as_array(xp: Any, x: Any) -> Any:
     if is_numpy(xp):
-        return np.asarray(x)
+        if isinstance(x, np.ma.MaskedArray):
+            raise _Masked
+        return np.asarray(x)  # pandas Series and DataFrame too (their __array__)
     return xp.asarray(x)
+
+
+class _Masked(TypeError):
+    """A masked array, refused: NumPy would silently drop its mask."""
+
+
+def _reason(err: Exception) -> str:
+    """Why an input could not become an array, for "...; got {reason}." (no doubled period)."""
+    if isinstance(err, _Masked):
+        return (
+            "a numpy.ma.MaskedArray, whose mask would be ignored (pass its data, np.ma.getdata(x), "
+            "and the mask as sample_weight: 0 for the masked samples)"
+        )
+    return str(err).rstrip(". ")
+
+
+def as_numpy(fn: str, name: str, x: Any) -> np.ndarray:
+    """``np.asarray(x)``, with the errors of :func:`check_float_array` for inputs it refuses."""
+    try:
+        return np.asarray(_as_array(np, x))
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{fn}: {name} must be an array of real floats; got {_reason(err)}."
+        ) from None
 
 
 def check_float_array(fn: str, name: str, x: Any, xp: Any) -> Any:
@@ -100,7 +134,9 @@ def check_float_array(fn: str, name: str, x: Any, xp: Any) -> Any:
     try:
         arr = _as_array(xp, x)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{fn}: {name} must be an array of real floats; got {err}.") from None
+        raise TypeError(
+            f"{fn}: {name} must be an array of real floats; got {_reason(err)}."
+        ) from None
     kind = _dtype_kind(arr.dtype)
     if kind != "f":
         remedy = ""
@@ -117,7 +153,7 @@ def check_label_array(fn: str, name: str, x: Any, xp: Any) -> Any:
     try:
         arr = _as_array(xp, x)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{fn}: {name} must be an array of numbers; got {err}.") from None
+        raise TypeError(f"{fn}: {name} must be an array of numbers; got {_reason(err)}.") from None
     if _dtype_kind(arr.dtype) not in ("f", "i", "b"):
         raise TypeError(
             f"{fn}: {name} must have a real floating, integer or boolean dtype; "
@@ -200,7 +236,7 @@ def check_axis(fn: str, axis: Any, ndim: int, *, name: str = "axis") -> int:
 
 
 def check_reduction(fn: str, reduction: Any) -> str:
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:  # no array == str
         raise ValueError(
             f"{fn}: reduction must be one of 'none', 'mean', 'sum'; got {reduction!r}."
         )
@@ -243,7 +279,9 @@ def check_weight(
     try:
         arr = _as_array(xp, w)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{fn}: {name} must be an array of real numbers; got {err}.") from None
+        raise TypeError(
+            f"{fn}: {name} must be an array of real numbers; got {_reason(err)}."
+        ) from None
     if _dtype_kind(arr.dtype) not in ("f", "i", "b"):
         raise TypeError(f"{fn}: {name} must be real numbers; got dtype {arr.dtype}.")
     if tuple(arr.shape) not in shapes:
@@ -277,7 +315,7 @@ def check_sparse_labels(
     try:
         arr = _as_array(xp, labels)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{fn}: {name} must be an array of integers; got {err}.") from None
+        raise TypeError(f"{fn}: {name} must be an array of integers; got {_reason(err)}.") from None
     if _dtype_kind(arr.dtype) != "i":
         remedy = (
             f" Pass class indices (e.g. {name}.astype(np.int64)), or use the categorical loss "
@@ -296,6 +334,11 @@ def check_sparse_labels(
         raise ValueError(
             f"{fn}: {name} must have the predictions' shape without the class axis, "
             f"{fmt_shape(expected_shape)}; got {name}.shape={fmt_shape(arr.shape)}.{hint}"
+        )
+    if check_values and num_classes == 0 and _count(arr.shape):
+        raise ValueError(
+            f"{fn}: the predictions must have at least 1 class for {name} to index; got 0 "
+            f"classes (a class axis of length 0) and {name}.shape={fmt_shape(arr.shape)}."
         )
     if check_values:
         bad = xp.logical_or(arr < 0, arr >= num_classes)

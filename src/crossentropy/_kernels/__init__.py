@@ -159,10 +159,9 @@ def set_num_threads(n: int | None) -> None:
         raise ValueError(f"set_num_threads: n must be >= 1; got {n}.")
     with _lock:
         _state["threads"] = None if n is None else int(n)
-        pool = _state["pool"]
+        # The old pool is not shut down: calls on other threads may be submitting to it. It is
+        # dropped, and its idle workers exit once the last call holding it lets it go.
         _state["pool"] = None
-    if pool is not None:
-        pool.shutdown(wait=False)
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
@@ -185,7 +184,8 @@ def run_rows(kernel: Callable[..., Any], n: int, work: int, *args: Any) -> None:
         kernel(*args, 0, n)
         return
     bounds = [(t * n // threads, (t + 1) * n // threads) for t in range(threads)]
-    futures = [_pool(threads).submit(kernel, *args, i0, i1) for i0, i1 in bounds]
+    pool = _pool(threads)  # held for the whole call, whatever set_num_threads does meanwhile
+    futures = [pool.submit(kernel, *args, i0, i1) for i0, i1 in bounds]
     for f in futures:
         f.result()
 
@@ -203,14 +203,9 @@ def is_half(dtype: np.dtype[Any]) -> bool:
 def applies(x: Any) -> bool:
     """Whether ``x`` goes to the kernels: a NumPy float16/bfloat16/float32/float64 array (or a
     ``np.memmap``: ``np.load(..., mmap_mode=...)``) of at least ``MIN_SIZE`` elements (and 1
-    dimension), with the kernels available. A read-only float32/float64 memmap stays on the
-    reference path (the float32/float64 kernels are compiled for writeable arrays; half inputs
-    reach them through writeable blocks)."""
+    dimension), read-only or not, with the kernels available."""
     return (
-        (
-            type(x) is np.ndarray
-            or (type(x) is np.memmap and (x.flags.writeable or is_half(x.dtype)))
-        )
+        type(x) in (np.ndarray, np.memmap)
         and (x.dtype in (np.float32, np.float64) or is_half(x.dtype))
         and x.ndim >= 1
         and x.size >= MIN_SIZE
@@ -359,10 +354,13 @@ def _run_half(
     run_rows(blocked, n, x.size)
 
 
-def _dummy(x: np.ndarray) -> np.ndarray:
-    """The unused output row a kernel is given where it writes nothing (its dtype: x's, or
-    float64 for half-precision ``x``)."""
-    return np.empty((1, x.shape[1])) if is_half(x.dtype) else x[:1]
+def _sink(x: np.ndarray) -> np.ndarray:
+    """The unused output row a kernel is compiled to write but does not: ``x[:1]``, or a new
+    array where ``x`` is read-only (numba refuses to compile a write there) or half precision
+    (the kernels then run on float64 row blocks)."""
+    if is_half(x.dtype):
+        return np.empty((1, x.shape[1]))
+    return x[:1] if x.flags.writeable else np.empty((1, 1), x.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,14 +375,14 @@ def softmax_rows(x: np.ndarray, mode: SoftmaxMode) -> tuple[np.ndarray, np.ndarr
     are not written.
     """
     n = x.shape[0]
-    out = np.empty_like(x) if mode != SoftmaxMode.LOGSUMEXP else x[:1]
+    out = np.empty_like(x) if mode != SoftmaxMode.LOGSUMEXP else _sink(x)
     lse = np.empty(n)
     status = _status(n)
     exact = x.dtype == np.float64
     with np.errstate(all="ignore"):
         if is_half(x.dtype):
             lse_only = mode == SoftmaxMode.LOGSUMEXP
-            args = [x, int(mode), False, _dummy(x) if lse_only else out, lse, status]
+            args = [x, int(mode), False, _sink(x) if lse_only else out, lse, status]
             outputs = () if lse_only else (3,)
             _run_half(_module().softmax_rows, x, args, per_row=(4, 5), inputs=(0,), outputs=outputs)
         else:
@@ -407,7 +405,7 @@ def sparse_softmax(
     status = _status(n)
     exact = x.dtype == np.float64
     kernel = mod.sparse_softmax if exact else mod.sparse_softmax_f32
-    target = _dummy(x) if grad is None else grad
+    target = _sink(x) if grad is None else grad
     inplace = _in_place(grad, x)
     with np.errstate(all="ignore"):
         if is_half(x.dtype):
@@ -455,7 +453,7 @@ def dense_softmax(
     y = np.zeros((1, 1), np.float64 if half else x.dtype) if targets.y is None else targets.y
     k = np.zeros(1, np.int64) if targets.k is None else targets.k
     validate = label_tol is not None
-    target = _dummy(x) if grad is None else grad
+    target = _sink(x) if grad is None else grad
     args = [x, y, k, sparse, targets.cw, targets.keep, targets.add, scale, x.dtype == np.float64,
             validate, 1.0 if label_tol is None else label_tol, grad is not None, target, loss,
             status]  # fmt: skip
@@ -496,10 +494,10 @@ def sigmoid_xent(
         mode, sw = SampleWeights.SCALAR, sample_weight.reshape(1, 1)
     else:
         mode, sw = SampleWeights.PER_ELEMENT, np.ascontiguousarray(sample_weight.reshape(x.shape))
-    values = np.empty_like(x) if per_element else _dummy(x)
+    values = np.empty_like(x) if per_element else _sink(x)
     rowsum = np.zeros((n, 2))
     status = _status(n)
-    target = _dummy(x) if grad is None else grad
+    target = _sink(x) if grad is None else grad
     inplace = _in_place(grad, x)
     args = [x, y, pos_weight, sw, int(mode), gdiv, x.dtype == np.float64, check,
             grad is not None, inplace, target, values, per_element, rowsum, status]  # fmt: skip
@@ -537,7 +535,7 @@ def binary_probs(
     n = p.shape[0]
     loss = np.empty(n)
     status = _status(n)
-    target = _dummy(p) if grad is None else grad
+    target = _sink(p) if grad is None else grad
     inplace = _in_place(grad, p)
     args = [p, y, pos_weight, keep, add, scale, p.dtype == np.float64, check, grad is not None,
             inplace, target, loss, status]  # fmt: skip

@@ -292,8 +292,8 @@ def softmax_sum(xr, m, buf, lob, exact, write, orow, inplace=False):
         j1 = min(c, j0 + BLOCK)
         xb = xr[j0:j1]
         bb = buf[: j1 - j0]
-        if write and inplace:  # orow is xr: exponentials over the logits
-            ties += exp_block_inplace(xb, m, bb, exact)
+        if write and inplace:  # orow is xr (written through orow: xr may be read-only)
+            ties += exp_block_inplace(orow[j0:j1], m, bb, exact)
         elif write:
             ties += exp_block_store(xb, m, bb, orow[j0:j1], exact)
         else:
@@ -451,12 +451,12 @@ def sparse_softmax(x, k, scale, exact, write, inplace, out, loss, status, i0, i1
         if sc == 0.0:
             loss[i] = 0.0
             if write:
-                fill_zero(xr if inplace else out[i])
+                fill_zero(out[i])
             continue
         if exact and (sc > _GAIN or (inplace and xk == m)) and tiny_window(xr, m):
             status[i] = _TINY_ROW  # before the exponentials may overwrite the logits
             continue
-        orow = xr if inplace else (out[i] if write else out[0])
+        orow = out[i] if write else out[0]  # out[i] is xr when inplace
         s_hi, s_lo = softmax_sum(xr, m, buf, lob, exact, write, orow, inplace)
         if exact and s_hi < TINY and xk == m:
             status[i] = _TINY_ROW  # a (nearly) subnormal loss, which the caller weights
@@ -557,7 +557,12 @@ def dense_terms(xb, yb, cwb, keep, add, m, exact, a_off, a_at, t):
             shift = -d - (0.0 if xj == -np.inf else low)
         else:
             shift = -d
-        t[j] = 0.0 if a == 0.0 else a * shift
+        # m - x_j overflows for a finite x_j (logits near 1e308), a_j (m - x_j) may not: the
+        # exact halves, 2 a_j (m/2 - x_j/2) (the low part is far below an ulp there)
+        far = d == -np.inf and xj != -np.inf
+        shift = 0.5 * m - 0.5 * xj if far else shift
+        a2 = 2.0 * a if far else a
+        t[j] = 0.0 if a == 0.0 else a2 * shift
         a_off[j] = 0.0 if at_max else a
         a_at[j] = a if at_max else 0.0
 
@@ -793,7 +798,7 @@ def sigmoid_xent(
             if validate and bad:
                 status[i] = _REFERENCE
                 continue
-            copy_block(grow, xr)
+            copy_block(grow, out[i])  # out is x: written through out, x may be read-only
         else:
             orow = out[i] if write else out[0]  # not written without write
             bad = sigmoid_row(xr, zr, pw, wr, gdiv, exact, write, orow, row)
@@ -913,7 +918,7 @@ def binary_probs(
             if validate and bad:
                 status[i] = _REFERENCE
                 continue
-            copy_block(grow, pr)
+            copy_block(grow, out[i])  # out is p (see sigmoid_xent)
         else:
             orow = out[i] if write else out[0]
             bad = binary_row(pr, yr, pw, keep, add, scale[i], exact, write, orow, row)
@@ -955,7 +960,7 @@ def _binary_loop(pr, yr, pw, keep, add, sc, exact, write, orow, row):
     c = np.float64(pr.size)
     bad = 0
     for j in range(pr.size):
-        pj = np.float64(pr[j])
+        pj = np.float64(pr[j]) + 0.0  # -0.0 is probability 0: +0.0, so 1 / p is +inf
         y0 = np.float64(yr[j])
         bad += 0 if (0.0 <= y0 <= 1.0 and 0.0 <= pj <= 1.0) else 1  # validation, same pass
         # y' = y keep + add and 1 - y' = (1 - y) keep + add: a sum of non-negative terms, where
@@ -1106,9 +1111,9 @@ def sparse_softmax_f32(x, k, scale, exact, write, inplace, out, loss, status, i0
                 status[i] = _OK
                 loss[i] = 0.0
                 if write:
-                    fill_zero(xr if inplace else out[i])
+                    fill_zero(out[i])
                 continue
-        orow = xr if inplace else (out[i] if write else out[0])
+        orow = out[i] if write else out[0]  # out[i] is xr when inplace (x may be read-only)
         m = -np.inf
         s = 0.0  # sum of exp(x_j - m) over the entries below m so far
         ties = 0  # entries equal to m so far
@@ -1129,7 +1134,7 @@ def sparse_softmax_f32(x, k, scale, exact, write, inplace, out, loss, status, i0
                     fill_zero(orow[j0:j1])
                 continue
             if write and inplace:
-                bs, bt = exp_sum_inplace_f32(xb, m)
+                bs, bt = exp_sum_inplace_f32(orow[j0:j1], m)
             elif write:
                 bs, bt = exp_sum_store_f32(xb, m, orow[j0:j1])
             else:
