@@ -92,6 +92,8 @@ def _dtype_kind(dtype: Any) -> str:
 def _as_array(xp: Any, x: Any) -> Any:
     if is_numpy(xp):
         return np.asarray(x)
+    if hasattr(x, "__array_namespace__") or type(x).__module__.startswith("torch"):
+        return x  # already an array (torch.asarray on a tensor warns about requires_grad)
     return xp.asarray(x)
 
 
