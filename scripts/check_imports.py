@@ -27,6 +27,7 @@ LAZY = {
     "crossentropy._kernels._numba",  # numba and the compiled kernels
     "array_api_compat",  # non-NumPy inputs only
     "crossentropy._torch",  # PyTorch predictions only (imports torch)
+    "crossentropy._jax",  # JAX predictions only (imports jax)
     "concurrent.futures",  # the kernels' thread pool (~10 ms at import)
 }
 OUTSIDE_CORE = ("crossentropy.cli", "crossentropy.compat")

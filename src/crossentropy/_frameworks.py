@@ -85,6 +85,10 @@ def dispatch(impl: Callable[..., Any]) -> Callable[..., Any]:
             from . import _torch
 
             return _torch.call(impl, bound, shown[params[1]], shown[params[2]])
+        if library(bound.arguments[params[2]]) == "jax":
+            from . import _jax
+
+            return _jax.call(impl, bound, shown[params[1]], shown[params[2]])
         return impl(*args, **kwargs)
 
     return wrapped
