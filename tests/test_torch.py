@@ -268,3 +268,19 @@ def test_numpy_users_never_import_torch() -> None:
         "assert 'torch' not in sys.modules and 'crossentropy._torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("name", "labels", "preds", "kwargs"), CASES, ids=IDS)
+def test_without_a_graph_the_value_alone_is_computed(
+    name: str, labels: np.ndarray, preds: np.ndarray, kwargs: dict[str, Any]
+) -> None:
+    fn = getattr(ce, name)
+    lab = torch.from_numpy(labels.copy())
+    expected = fn(labels, preds, **kwargs)
+    with torch.no_grad():
+        got = fn(lab, torch.from_numpy(preds.copy()).requires_grad_(), **kwargs)
+    assert not got.requires_grad
+    np.testing.assert_array_equal(got.numpy(), expected)
+    got = fn(lab, torch.from_numpy(preds.copy()), **kwargs)  # no requires_grad
+    assert got.grad_fn is None
+    np.testing.assert_array_equal(got.numpy(), expected)

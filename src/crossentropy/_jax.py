@@ -57,16 +57,16 @@ def call(impl: Any, bound: inspect.BoundArguments, t_name: str, p_name: str) -> 
     names = [wrt] + [k for k, v in args.items() if isinstance(v, jax.Array) and k != wrt]
     dtype = np.dtype(preds.dtype)
 
-    def host(*arrays: Any) -> tuple[np.ndarray, np.ndarray]:
+    def host(*arrays: Any, grad: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         a = dict(args)
         a.update(zip(names, (np.asarray(x) for x in arrays), strict=True))
-        r = impl(**a, need_grad=True)
-        return np.asarray(r.value, dtype=dtype), np.asarray(r.grad, dtype=dtype)
+        r = impl(**a, need_grad=grad)
+        return np.asarray(r.value, dtype=dtype), np.asarray(r.grad, dtype=dtype) if grad else None
 
     arrays = [args[k] for k in names]
-    if not any(isinstance(x, jax.core.Tracer) for x in arrays):
-        value, grad = host(*arrays)
-        return LossResult(jnp.asarray(value), jnp.asarray(grad) if need_grad else None)
+    if not any(isinstance(x, jax.core.Tracer) for x in arrays):  # eager: no gradient unless asked
+        value, g = host(*arrays, grad=need_grad)
+        return LossResult(jnp.asarray(value), None if g is None else jnp.asarray(g))
 
     def both(*xs: Any) -> Any:
         def host_for(*ys: Any) -> Any:

@@ -79,18 +79,20 @@ def _check_constants(
 
 
 def _compute(
-    impl: Any, bound: inspect.BoundArguments, wrt: str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The value and the gradient with respect to ``wrt``, as tensors on the input's device."""
+    impl: Any, bound: inspect.BoundArguments, wrt: str, need_grad: bool = True
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The value and (when ``need_grad``) the gradient with respect to ``wrt``, as tensors on the
+    input's device."""
     tensors = _tensors(bound)
     args = dict(bound.arguments)
-    args["need_grad"] = True
+    args["need_grad"] = need_grad
     args.pop("out", None)
     if all(t.device.type == "cpu" and t.dtype in _NUMPY_DTYPES for t in tensors.values()):
         for name, t in tensors.items():
             args[name] = t.detach().numpy()
         result = impl(**args)
-        return _to_torch(result.value), _to_torch(result.grad)
+        grad = _to_torch(result.grad) if need_grad else None
+        return _to_torch(result.value), grad
     for name, t in tensors.items():
         args[name] = t.detach()
     result = impl(**args)
@@ -153,6 +155,8 @@ def call(impl: Any, bound: inspect.BoundArguments, t_name: str, p_name: str) -> 
     _check_constants(fn, tensors, wrt, shown)
     if bound.arguments.get("need_grad", False):
         return LossResult(*_compute(impl, bound, wrt))
+    if not (tensors[wrt].requires_grad and torch.is_grad_enabled()):  # no graph: no gradient
+        return LossResult(_compute(impl, bound, wrt, need_grad=False)[0], None)
     axis = int(bound.arguments.get("axis", -1))
     run = functools.partial(_compute, impl, bound, wrt)
     value = _Loss.apply(tensors[wrt], run, axis)  # type: ignore[no-untyped-call]
