@@ -100,6 +100,7 @@ def test_backward_matches_finite_differences(
     )
 
 
+@pytest.mark.skipif(not ce.fast_path_available(), reason="numba is not installed")
 @pytest.mark.parametrize("shape", [(64, 1000), (3, 4, 300)])
 def test_cpu_tensors_run_the_fused_kernel_on_a_view(shape: tuple[int, ...]) -> None:
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1)).requires_grad_()
