@@ -26,6 +26,8 @@ KERNEL_DEPS = {"crossentropy._fp"}
 LAZY = {
     "crossentropy._kernels._numba",  # numba and the compiled kernels
     "array_api_compat",  # non-NumPy inputs only
+    "crossentropy._torch",  # PyTorch predictions only (imports torch)
+    "crossentropy._jax",  # JAX predictions only (imports jax)
     "concurrent.futures",  # the kernels' thread pool (~10 ms at import)
 }
 OUTSIDE_CORE = ("crossentropy.cli", "crossentropy.compat")

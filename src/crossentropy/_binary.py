@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _kernels
 from ._fp import SCALE, SCALE_EXP, SCALE_INV, TINY, mul0
+from ._frameworks import dispatch
 from ._namespace import array_namespace, astype, compute_dtype, to_output
 from ._primitives import sigmoid_parts
 from ._reduction import (
@@ -196,6 +197,7 @@ def smooth_binary_pair(y: Any, label_smoothing: float) -> tuple[Any, Any]:
     return y * keep + half, (1.0 - y) * keep + half
 
 
+@dispatch
 def _binary(
     fn: str,
     y_true: Any,
@@ -275,6 +277,7 @@ def _mean_tiny(xp: Any, ew: Elementwise, y: Any, ny: Any, loss_e: Any, loss: Any
     return Tiny(_weight_gain(xp, ew.pos_weight), loss_parts, grad_parts)
 
 
+@dispatch
 def _sigmoid(
     fn: str,
     labels: Any,

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _kernels
 from ._fp import SCALE_INV, TINY, mul0, two_prod
+from ._frameworks import dispatch
 from ._kernels import RowStatus, Targets
 from ._namespace import array_namespace, astype, compute_dtype, device, is_numpy, move_last
 from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp
@@ -343,6 +344,7 @@ def _class_weight(fn: str, class_weight: Any, xp: Any, c: int, dtype: Any) -> An
 # Implementations (validation + core + reduction); the public functions call these.
 
 
+@dispatch
 def _categorical(
     fn: str,
     y_true: Any,
@@ -408,6 +410,7 @@ def _categorical(
         )
 
 
+@dispatch
 def _sparse(
     fn: str,
     y_true: Any,

@@ -16,6 +16,7 @@ import numpy as np
 from ._binary import mean_over_axis, prepare_elementwise, smooth_binary_pair
 from ._categorical import _check_preds_values, softmax_grad, softmax_grad_dd
 from ._fp import mul0, two_prod, two_sum_low
+from ._frameworks import dispatch
 from ._namespace import array_namespace, astype, compute_dtype, move_last
 from ._primitives import exp_dd, normaliser_dd, shift_exp, sigmoid_parts
 from ._reduction import LossResult, reduce_loss
@@ -235,6 +236,7 @@ def _check_alpha(fn: str, alpha: Any, xp: Any, shapes: tuple[tuple[int, ...], ..
     return check_weight(fn, "alpha", alpha, xp, shapes, upper=1.0)
 
 
+@dispatch
 def _binary_focal(
     fn: str,
     y_true: Any,
@@ -331,6 +333,7 @@ def _focal_softmax_core(
     return loss, grad
 
 
+@dispatch
 def _categorical_focal(
     fn: str,
     y_true: Any,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._binary import mean_over_axis, prepare_elementwise
+from ._frameworks import dispatch
 from ._reduction import LossResult, reduce_loss
 from ._registry import register
 from ._validation import check_reduction
@@ -15,6 +16,7 @@ from ._validation import check_reduction
 __all__ = ["mean_squared_error"]
 
 
+@dispatch
 def _mse(
     fn: str,
     y_true: Any,

@@ -102,6 +102,8 @@ def _as_array(xp: Any, x: Any) -> Any:
         if isinstance(x, np.ma.MaskedArray):
             raise _Masked
         return np.asarray(x)  # pandas Series and DataFrame too (their __array__)
+    if hasattr(x, "__array_namespace__") or type(x).__module__.startswith("torch"):
+        return x  # already an array (torch.asarray on a tensor warns about requires_grad)
     return xp.asarray(x)
 
 

@@ -15,11 +15,16 @@ Same names, signatures, argument order (``logits`` first, then ``labels``) and d
   JAX's default configuration a float64 array is computed in float32: pass float32 to get its
   numbers).
 
-Python lists become float32, JAX's default.
+Python lists become float32, JAX's default. Under ``jax.jit`` (or ``jax.vmap``), with JAX
+arrays, each function runs on the host through ``jax.pure_callback`` and returns a JAX array of
+the shape and dtype it returns eagerly; it is not differentiable by ``jax.grad`` (use the exact
+functions of :mod:`crossentropy` for gradients).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -364,3 +369,47 @@ def poly_loss_cross_entropy(
         one_minus_pt = np.sum(y * (1 - p), axis=axes, where=mask)
         ce = -np.sum(y * _log_softmax(x, axes, w), axis=axes, where=mask)
         return out(ce + epsilon * one_minus_pt)
+
+
+# --------------------------------------------------------------------------------------------
+# Under jax.jit / jax.vmap: the same NumPy function on the host, through jax.pure_callback.
+
+
+def _traceable(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` itself, except that traced JAX arguments are computed through ``jax.pure_callback``
+    (the output's shape and dtype are found by running ``f`` once on zeros of the same shapes)."""
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        values = [*args, *kwargs.values()]
+        if not any(type(v).__module__.partition(".")[0] in ("jax", "jaxlib") for v in values):
+            return f(*args, **kwargs)
+        import jax
+
+        if not any(isinstance(v, jax.core.Tracer) for v in values):
+            return f(*args, **kwargs)
+        where = [i for i, v in enumerate(values) if isinstance(v, jax.Array)]
+        keys = list(kwargs)
+
+        def host(*arrays: Any) -> Any:
+            vals = list(values)
+            for i, a in zip(where, arrays, strict=True):
+                vals[i] = np.asarray(a)
+            return np.asarray(
+                f(*vals[: len(args)], **dict(zip(keys, vals[len(args) :], strict=True)))
+            )
+
+        probe = host(*(np.zeros(values[i].shape, values[i].dtype) for i in where))
+        shape = jax.ShapeDtypeStruct(probe.shape, probe.dtype)  # type: ignore[no-untyped-call]
+        traced = [values[i] for i in where]
+        return jax.pure_callback(host, shape, *traced, vmap_method="sequential")
+
+    return wrapped
+
+
+poly_loss_cross_entropy = _traceable(poly_loss_cross_entropy)
+safe_softmax_cross_entropy = _traceable(safe_softmax_cross_entropy)
+sigmoid_binary_cross_entropy = _traceable(sigmoid_binary_cross_entropy)
+sigmoid_focal_loss = _traceable(sigmoid_focal_loss)
+softmax_cross_entropy = _traceable(softmax_cross_entropy)
+softmax_cross_entropy_with_integer_labels = _traceable(softmax_cross_entropy_with_integer_labels)
