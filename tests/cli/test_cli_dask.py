@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import math
 import os
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_data import class_ids, logits
+from cli_data import class_ids, logits, parse_result
 
 import crossentropy as ce
 from crossentropy.cli import main
@@ -49,7 +48,7 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 def _json(argv: list[str]) -> Any:
     code, out, err = _run(argv)
     assert code == 0, err
-    return json.loads(out)
+    return parse_result(out)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +180,7 @@ def test_worker_killed_mid_run_result_unchanged(tmp_path: Any) -> None:
         assert done < total  # ... before the run was over
         code, out, err = outcome["run"]
         assert code == 0, err
-        remote = json.loads(out)
+        remote = parse_result(out)
         pids_after = observer.run(os.getpid)
         story = observer.run_on_scheduler(_story, key=keys[0])
     # the scheduler ran the killed worker's task again, after cleaning up the dead worker

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import zipfile
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_data import class_ids, logits
+from cli_data import class_ids, logits, parse_result
 
 import crossentropy as ce
 
@@ -222,7 +221,7 @@ def test_damaged_files_give_exit_2_or_the_library_result(
             assert lines[0].startswith("crossentropy: error: "), where
             assert run.out == "", where
             continue
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         found = read(path)
         assert found is not None, f"{where}: exit 0, but an independent reader refuses the file"
         try:
@@ -263,7 +262,7 @@ def test_damaged_zip_structures(tmp_path: Any, cli: Any) -> None:
             continue
         found = read_npz(tmp_path / "d.npz")
         assert found is not None, f"{where}: exit 0, but np.load refuses the file"
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         want, n = library_result(res["signature"]["kind"], *found)
         assert res["n"] == n, where
         assert res["loss"] == pytest.approx(want, rel=1e-12), where
@@ -288,7 +287,7 @@ def test_parquet_footer_bit_flips(tmp_path: Any, cli: Any) -> None:
             continue
         found = read_parquet(path)
         assert found is not None, f"{where}: exit 0, but pyarrow's read_table refuses the file"
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         want, n = library_result(res["signature"]["kind"], *found)
         assert res["n"] == n, where
         assert res["loss"] == pytest.approx(want, rel=1e-12), where

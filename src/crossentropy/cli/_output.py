@@ -15,7 +15,7 @@ from ._errors import printable
 from ._evaluate import LOSS_FUNCTIONS, Options
 from ._plan import Plan
 
-__all__ = ["build_result", "print_summary", "to_json"]
+__all__ = ["build_result", "decode_nonfinite", "print_summary", "to_json"]
 
 #: At most this many classes are listed in the readable summary (all of them in --json).
 SUMMARY_CLASSES = 20
@@ -135,8 +135,52 @@ def _class_names(plan: Plan, opts: Options) -> list[str] | None:
 
 
 def to_json(result: dict[str, Any]) -> str:
-    """The JSON text; an infinite loss is written ``Infinity``, as Python's json module does."""
-    return json.dumps(result, indent=2)
+    """Strict JSON text (RFC 8259, which has no ``Infinity`` or ``NaN``).
+
+    A non-finite number is written ``null``, and the top-level object ``nonfinite`` maps its
+    JSON Pointer (RFC 6901, e.g. ``/loss``, ``/worst/0/loss``) to ``"inf"``, ``"-inf"`` or
+    ``"nan"``; ``nonfinite`` is ``{}`` when every number is finite.
+
+    >>> to_json({"loss": float("inf"), "n": 3}).replace("\\n", " ")
+    '{ "loss": null, "n": 3, "nonfinite": { "/loss": "inf" } }'
+    """
+    flags: dict[str, str] = {}
+    clean = _finite_only(result, "", flags)
+    clean["nonfinite"] = flags
+    return json.dumps(clean, indent=2, allow_nan=False)
+
+
+def _finite_only(x: Any, pointer: str, flags: dict[str, str]) -> Any:
+    """``x`` with its non-finite floats replaced by None, each recorded in ``flags``."""
+    if isinstance(x, dict):
+        return {k: _finite_only(v, f"{pointer}/{_escape(str(k))}", flags) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_only(v, f"{pointer}/{i}", flags) for i, v in enumerate(x)]
+    if isinstance(x, float) and not math.isfinite(x):
+        flags[pointer] = "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        return None
+    return x
+
+
+def _escape(key: str) -> str:
+    """A JSON Pointer reference token (RFC 6901: ``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def decode_nonfinite(doc: dict[str, Any]) -> dict[str, Any]:
+    """Undo :func:`to_json`'s ``null`` for non-finite numbers in a parsed document (in place).
+
+    >>> decode_nonfinite(json.loads(to_json({"loss": float("inf")})))["loss"]
+    inf
+    """
+    for pointer, value in doc.get("nonfinite", {}).items():
+        *path, last = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        node: Any = doc
+        for t in path:
+            node = node[int(t)] if isinstance(node, list) else node[t]
+        key: Any = int(last) if isinstance(node, list) else last
+        node[key] = float(value)
+    return doc
 
 
 def _num(x: float | None, digits: int = 6) -> str:
@@ -170,13 +214,16 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     how = "--loss" if inp["detected"] == "chosen with --loss" else inp["detected"]
     head = Text(sig["loss"], style="bold")
     head.append(f" ({how})" + "".join(f", {f}" for f in flags))
-    console.print(head)
+    # soft_wrap: a pipe gets rich's 80 columns, and the head line is longer with many options;
+    # it stays one line (a terminal folds it itself)
+    console.print(head, soft_wrap=True)
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
     files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
-    console.print(f"predictions: {printable(inp['predictions'])}{files}")
+    console.print(f"predictions: {printable(inp['predictions'])}{files}", soft_wrap=True)
     console.print(
         f"labels: {printable(inp['labels'])}"
-        + (f"; weights: {printable(inp['sample_weight'])}" if inp["sample_weight"] else "")
+        + (f"; weights: {printable(inp['sample_weight'])}" if inp["sample_weight"] else ""),
+        soft_wrap=True,
     )
     console.print(f"{result['rows']} rows, {inp['classes']} columns, {dtype}")
 

@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--json",
         action="store_true",
-        help="print the results as JSON (keys: loss, sum, n, accuracy, ..., signature)",
+        help="print the results as strict JSON (keys: loss, sum, n, accuracy, ..., signature; "
+        "an infinite number is null, its pointer listed in nonfinite)",
     )
     out.add_argument(
         "--report",

@@ -68,6 +68,11 @@ def _figure(result: dict[str, Any]) -> Any:
     return fig
 
 
+#: The reliability panel's colours (every one of them is in its legend).
+OBSERVED_COLOUR = "#4C72B0"
+GAP_COLOUR = "#C44E52"
+
+
 def _reliability(ax: Any, result: dict[str, Any]) -> None:
     kind = result["signature"]["kind"]
     bins = result["calibration"]
@@ -75,15 +80,20 @@ def _reliability(ax: Any, result: dict[str, Any]) -> None:
     centers = [(b["lo"] + b["hi"]) / 2 for b in bins if b["weight"] > 0]
     acc = [b["accuracy"] for b in bins if b["weight"] > 0]
     conf = [b["confidence"] for b in bins if b["weight"] > 0]
-    ax.bar(centers, acc, width=width * 0.95, color="#4C72B0", label="observed")
+    ax.bar(centers, acc, width=width * 0.95, color=OBSERVED_COLOUR, label="observed")
+    # The gap is drawn opaque and unfilled (hatched outline): a translucent fill over the
+    # observed bar (an under-confident bin) would blend into a colour the legend does not show.
+    lo = [min(c, a) for c, a in zip(conf, acc, strict=True)]
     ax.bar(
         centers,
-        [c - a for c, a in zip(conf, acc, strict=True)],
-        bottom=acc,
+        [abs(c - a) for c, a in zip(conf, acc, strict=True)],
+        bottom=lo,
         width=width * 0.95,
-        color="#DD8452",
-        alpha=0.45,
-        label="gap to confidence",
+        fill=False,
+        edgecolor=GAP_COLOUR,
+        hatch="///",
+        linewidth=1.0,
+        label="gap to mean confidence",
     )
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.set_xlim(0, 1)
