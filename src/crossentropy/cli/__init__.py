@@ -105,12 +105,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def _eval(args: Any) -> int:
-    from ._accumulate import Accumulator
+def _check_args(args: Any) -> str | None:
+    """The checks of the options shared by eval and compare; the --report kind."""
     from ._errors import CLIError
-    from ._evaluate import Options, evaluate_unit
-    from ._output import build_result, to_json
-    from ._plan import detect_loss, make_plan
 
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise CLIError(
@@ -125,6 +122,12 @@ def _eval(args: Any) -> int:
         raise CLIError(f"--chunk-rows must be positive; got {args.chunk_rows}.")
     if not 0.0 <= args.label_smoothing <= 1.0:
         raise CLIError(f"--label-smoothing must be in [0, 1]; got {args.label_smoothing!r}.")
+    if not 0 <= args.bootstrap <= 100_000:
+        raise CLIError(f"--bootstrap must be in [0, 100000]; got {args.bootstrap}.")
+    if not 0 <= args.seed < 2**64:
+        raise CLIError(f"--seed must be in [0, 2**64); got {args.seed}.")
+    if not 0.0 < args.confidence < 1.0:
+        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence!r}.")
     report_kind = None
     if args.report:
         from ._report import check_report_path
@@ -144,8 +147,15 @@ def _eval(args: Any) -> int:
             from ._errors import missing_extra
 
             raise missing_extra("distributed", "--dask") from None
+    return report_kind
 
-    plan = make_plan(args)
+
+def _options(args: Any, plan: Any) -> tuple[Any, str]:
+    """The evaluation's options (the detected loss and its checks) and why that loss."""
+    from ._errors import CLIError
+    from ._evaluate import Options
+    from ._plan import detect_loss
+
     from_logits = bool(args.from_logits or plan.example)
     forced = None if args.loss == "auto" else args.loss
     kind, width, why = detect_loss(plan, forced, from_logits, chunk_rows=args.chunk_rows)
@@ -172,6 +182,9 @@ def _eval(args: Any) -> int:
         top_k=args.top_k,
         worst_k=args.worst,
         chunk_rows=args.chunk_rows,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        confidence=args.confidence,
     )
     if args.class_names is not None:
         plan.class_names = _class_names(args.class_names)
@@ -180,6 +193,22 @@ def _eval(args: Any) -> int:
             f"--class-names: {len(plan.class_names)} names, but there are {opts.classes_out} "
             "classes."
         )
+    return opts, why
+
+
+def _eval(args: Any) -> int:
+    from ._errors import CLIError
+    from ._evaluate import evaluate_unit
+    from ._output import build_result, to_json
+    from ._plan import make_plan
+
+    if args.command == "compare":
+        from ._compare import run_compare
+
+        return run_compare(args)
+    report_kind = _check_args(args)
+    plan = make_plan(args)
+    opts, why = _options(args, plan)
 
     with _progress(args, plan.total_rows) as advance:
         if args.dask:
@@ -190,17 +219,25 @@ def _eval(args: Any) -> int:
             )
         else:
             accs = [evaluate_unit(u, opts, progress=advance) for u in plan.units]
-    acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=accs[0].version)
-    for a in accs:
-        if a.version != acc.version:
-            raise CLIError(
-                f"the shards were evaluated by different crossentropy versions ({acc.version}, "
-                f"{a.version}); install one version on the client and every worker."
-            )
-        acc.merge(a)
+    acc = merge_all(accs, opts)
     if acc.n_rows == 0:
         raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
+    _finish(args, result, report_kind, to_json, _print_summary)
+    return 0
+
+
+def _finish(
+    args: Any,
+    result: dict[str, Any],
+    report_kind: str | None,
+    to_json: Any,
+    summary: Any,
+    render: Any = None,
+) -> None:
+    """Write the report (if asked), then the JSON or the summary; a report that cannot be
+    written is an error after the numbers are out."""
+    from ._errors import CLIError
 
     report_error = None
     if args.report:
@@ -208,24 +245,42 @@ def _eval(args: Any) -> int:
 
         assert report_kind is not None
         try:
-            write_atomic(args.report, render_report(result, report_kind))
+            write_atomic(args.report, (render or render_report)(result, report_kind))
         except CLIError as err:  # the numbers are still worth printing
             report_error = err
     if args.json:
         _write_stdout(to_json(result) + "\n")
     else:
-        _print_summary(result)
+        summary(result)
         if args.report and report_error is None:
             _write_stdout(f"report written to {printable(args.report)}\n")
     if report_error is not None:
         raise report_error
-    return 0
 
 
-def _print_summary(result: dict[str, Any]) -> None:
+def merge_all(accs: list[Any], opts: Any) -> Any:
+    """The shards' accumulators merged in shard order (they must come from one version)."""
+    from ._errors import CLIError
+    from ._evaluate import new_accumulator
+
+    acc = new_accumulator(opts)
+    acc.version = accs[0].version
+    for a in accs:
+        if a.version != acc.version:
+            raise CLIError(
+                f"the shards were evaluated by different crossentropy versions ({acc.version}, "
+                f"{a.version}); install one version on the client and every worker."
+            )
+        acc.merge(a)
+    return acc
+
+
+def _print_summary(result: dict[str, Any], printer: Any = None) -> None:
     from rich.console import Console
 
     from ._output import print_summary
+
+    printer = printer or print_summary
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich's default: exit with code 1
@@ -235,7 +290,7 @@ def _print_summary(result: dict[str, Any]) -> None:
     # markup off: file and class names are shown as they are, brackets included (their
     # control characters escaped by print_summary)
     try:
-        print_summary(result, _Console(file=sys.stdout, highlight=False, markup=False))
+        printer(result, _Console(file=sys.stdout, highlight=False, markup=False))
     except BrokenPipeError:
         _silence_stdout()
         raise _StdoutGone from None

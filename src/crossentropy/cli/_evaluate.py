@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import crossentropy as ce
 
 from .._validation import simplex_tolerance
 from ._accumulate import Accumulator
+from ._bootstrap import GROUPS, group_of_rows
 from ._errors import CLIError
 from ._sources import FileSpec, Reader, open_reader
 
@@ -30,6 +31,8 @@ __all__ = [
     "Unit",
     "auto_chunk_rows",
     "evaluate_unit",
+    "iter_chunks",
+    "new_accumulator",
 ]
 
 #: The CLI's loss kinds and the library function computing each.
@@ -68,6 +71,9 @@ class Options:
     top_k: int = 5
     worst_k: int = 5
     chunk_rows: int = 0  # 0: auto
+    bootstrap: int = 1000  # replicates of the confidence intervals (0: none)
+    seed: int = 0  # of the bootstrap
+    confidence: float = 0.95
 
     @property
     def rows_per_chunk(self) -> int:
@@ -95,11 +101,30 @@ class Unit:
 # --------------------------------------------------------------------------------------------
 
 
+def new_accumulator(opts: Options) -> Accumulator:
+    """An empty accumulator for ``opts`` (with the bootstrap's group sums if it has any)."""
+    return Accumulator(
+        opts.classes_out,
+        worst_k=opts.worst_k,
+        version=ce.__version__,
+        groups=GROUPS if opts.bootstrap > 0 else 0,
+    )
+
+
 def evaluate_unit(
     unit: Unit, opts: Options, progress: Callable[[int], None] | None = None
 ) -> Accumulator:
     """Stream every row of ``unit`` through the loss; ``progress(rows)`` after each chunk."""
-    acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=ce.__version__)
+    acc = new_accumulator(opts)
+    for chunk in iter_chunks(unit, opts, acc):
+        if progress is not None:
+            progress(chunk.n_rows)
+    return acc
+
+
+def iter_chunks(unit: Unit, opts: Options, acc: Accumulator) -> Iterator[_Chunk]:
+    """Process the chunks of ``unit`` into ``acc`` one by one, yielding each after its sums are
+    added (its ``per_row`` holds the chunk's per-row values, for ``compare``)."""
     with contextlib.ExitStack() as stack:
         readers = []
         for spec in unit.files:
@@ -120,11 +145,10 @@ def evaluate_unit(
             if r == 0:
                 break
             data = {role: arr for p in parts for role, arr in p.items()}
-            _Chunk(unit, opts, by_role, data, row0).process(acc)
+            chunk = _Chunk(unit, opts, by_role, data, row0)
+            chunk.process(acc)
+            yield chunk
             row0 += r
-            if progress is not None:
-                progress(r)
-    return acc
 
 
 def _check_row_counts(readers: list[Reader]) -> None:
@@ -189,6 +213,16 @@ class _Chunk:
         row0: int,
     ) -> None:
         self.unit, self.opts, self.readers, self.data, self.row0 = unit, opts, readers, data, row0
+        self.n_rows = len(next(iter(data.values())))
+        #: After process(): the per-row values (weighted loss, weight, correctness, label and
+        #: predicted class; for multilabel the per-label matches).
+        self.per_row: dict[str, Any] = {}
+
+    def groups(self) -> Any:
+        """The bootstrap group of each row (None when no interval is wanted)."""
+        if self.opts.bootstrap <= 0:
+            return None
+        return group_of_rows(self.opts.seed, self.unit.index, self.row0, self.n_rows)
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -466,7 +500,15 @@ class _Chunk:
             rank = np.count_nonzero(p > true_score[:, None], axis=1)
             topk = (rank < opts.top_k) & valid
         n_valid = int(np.count_nonzero(valid))
-        acc.add_totals(contrib, weight, r, n_valid, correct, topk)
+        acc.add_totals(contrib, weight, r, n_valid, correct, topk, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "label": label_desc,
+            "predicted": pred,
+            "valid": valid,
+        }
         cv, wv = cls[valid], weight[valid]
         acc.add_classes(
             np.bincount(cv, weights=contrib[valid], minlength=c),
@@ -509,7 +551,15 @@ class _Chunk:
         pos_pred = prob > 0.5
         pos_label = y > 0.5
         correct = pos_pred == pos_label
-        acc.add_totals(contrib, weight, r, r, correct, None)
+        acc.add_totals(contrib, weight, r, r, correct, None, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "label": y,
+            "predicted": prob,
+            "valid": weight > 0,
+        }
         cls = pos_label.astype(np.int64)
         acc.add_classes(
             np.bincount(cls, weights=contrib, minlength=2),
@@ -552,7 +602,14 @@ class _Chunk:
         pos_label = y > 0.5
         match = pos_pred == pos_label
         correct = match.mean(axis=1)
-        acc.add_totals(contrib, weight, r, r, correct, None)
+        acc.add_totals(contrib, weight, r, r, correct, None, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "match": match,
+            "valid": weight > 0,
+        }
         acc.add_classes(
             per_label.sum(axis=0),
             np.full(c, float(weight.sum())),

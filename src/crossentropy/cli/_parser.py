@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import crossentropy as ce
 
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="progress bar on stderr (default: only when stderr is a terminal)",
     )
+    _add_interval_options(out)
     run = ev.add_argument_group("execution")
     run.add_argument(
         "--dask",
@@ -165,4 +167,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per chunk (default: about 4 MiB of predictions)",
     )
     run.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _add_compare(sub, ev)
     return parser
+
+
+def _add_interval_options(group: Any) -> None:
+    group.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="B",
+        help="bootstrap replicates of the confidence intervals (default: 1000; 0 for none)",
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default: 0)"
+    )
+    group.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        metavar="LEVEL",
+        help="level of the confidence intervals (default: 0.95)",
+    )
+
+
+COMPARE_DESCRIPTION = """\
+Compare two models' predictions on the same labels (model A minus model B):
+the mean per-sample loss difference with a paired bootstrap confidence interval
+and p-value, the accuracy difference with McNemar's test, per-class
+differences and the rows where the two disagree most. A and B are streamed
+side by side in chunks; the loss is detected as for eval.
+"""
+
+COMPARE_EPILOG = """\
+examples:
+  crossentropy compare a.npy b.npy --labels labels.npy --from-logits
+  crossentropy compare a.csv b.csv --labels label --json
+  crossentropy compare "a/*.parquet" "b/*.parquet" --labels label --from-logits \\
+      --dask tcp://127.0.0.1:8786
+
+exit status: 0 success; 2 bad input or usage (one line on stderr); 141 stdout
+closed by its reader (| head); 1 a bug.
+See docs/cli.md for the definitions of every number.
+"""
+
+
+def _add_compare(sub: Any, ev: argparse.ArgumentParser) -> None:
+    cp = sub.add_parser(
+        "compare",
+        help="compare two models' predictions on the same labels (paired bootstrap, McNemar)",
+        description=COMPARE_DESCRIPTION,
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cp.add_argument("predictions", metavar="A", help="model A's predictions (a file or a glob)")
+    cp.add_argument(
+        "predictions_b", metavar="B", help="model B's predictions (same rows, same classes)"
+    )
+    # The options of eval, in the same groups (one definition of each).
+    skip = {"predictions", "example", "help", "worst"}
+    for group in ev._action_groups:
+        if group.title in ("positional arguments", "options"):
+            continue
+        target = cp.add_argument_group(group.title)
+        for action in group._group_actions:
+            if action.dest not in skip:
+                target._add_action(action)
+    cp.add_argument(
+        "--worst",
+        type=int,
+        default=5,
+        metavar="N",
+        help="how many of the rows where A and B differ most to list (default: 5)",
+    )
