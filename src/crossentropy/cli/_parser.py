@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "predictions",
         nargs="?",
         metavar="PREDICTIONS",
-        help="predictions file (.npy, .npz, .csv, .tsv, .parquet) or a glob of shards",
+        help="predictions file (.npy, .npz, .csv, .tsv, .csv.gz, .parquet, .jsonl, .json, "
+        ".arrow/.feather), a glob of shards, or - for stdin",
     )
     ev.add_argument(
         "--example",

@@ -1353,17 +1353,21 @@ class _IpcFile:
         self._path = path
         self._others: list[Any] = []
         self._source = pa.memory_map(path, "r")
-        try:
+        head = self._source.read(8)
+        self._source.seek(0)
+        # By the magic bytes: an IPC file starts with "ARROW1", a stream with the continuation
+        # marker 0xFFFFFFFF; anything else (a damaged magic) is refused, not guessed at.
+        self._file = head.startswith(b"ARROW1")
+        self.num_rows: int | None = None
+        if self._file:
             self._reader: Any = pa.ipc.open_file(self._source)
             self.num_rows = sum(
                 self._reader.get_batch(i).num_rows for i in range(self._reader.num_record_batches)
             )
-            self._file = True
-        except pa.lib.ArrowInvalid:
-            self._source.seek(0)
+        elif head.startswith(b"\xff\xff\xff\xff"):
             self._reader = pa.ipc.open_stream(self._source)
-            self._file = False
-            self.num_rows = None
+        else:
+            raise ValueError("no Arrow IPC file or stream magic bytes at its start")
         self.schema_arrow = self._reader.schema
 
     def iter_batches(self, batch_size: int, columns: list[str], **_: Any) -> Iterator[Any]:
