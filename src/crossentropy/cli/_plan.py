@@ -253,6 +253,11 @@ def make_plan(args: Any) -> Plan:
     assert labels is not None
     weight = _resolve_role(args.sample_weight, "weight", preds, fmt, "--sample-weight")
 
+    given_names = None
+    if getattr(args, "class_names", None) is not None:
+        from . import _class_names
+
+        given_names = tuple(_class_names(args.class_names))
     units = []
     for i, ppath in enumerate(preds_paths):
         roles: dict[str, list[tuple[str, Any]]] = {ppath: []}  # the predictions file first
@@ -267,7 +272,22 @@ def make_plan(args: Any) -> Plan:
                 taken.extend(sel)
         psel = _pred_selector(ppath, fmt, pred_sel, taken)
         roles.setdefault(ppath, []).insert(0, ("preds", psel))
-        files = tuple(FileSpec(path, file_format(path), tuple(rs)) for path, rs in roles.items())
+        # String labels ("dog") map through --class-names, or else the prediction columns'
+        # names (a table whose columns are cat, dog, bird)
+        names = given_names
+        names_from = "--class-names"
+        if names is None and isinstance(psel, tuple):
+            names, names_from = tuple(psel), "the prediction columns"
+        files = tuple(
+            FileSpec(
+                path,
+                file_format(path),
+                tuple(rs),
+                names if any(r == "labels" for r, _ in rs) else None,
+                names_from,
+            )
+            for path, rs in roles.items()
+        )
         units.append(Unit(i, ppath, files))
 
     plan = Plan(

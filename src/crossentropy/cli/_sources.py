@@ -31,10 +31,10 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -106,6 +106,41 @@ class FileSpec:
     path: str
     fmt: str
     roles: tuple[tuple[str, Any], ...]
+    #: Class names that string labels map to (their index is the class id), and where they
+    #: come from (for the error of a label that is none of them).
+    label_names: tuple[str, ...] | None = None
+    names_from: str = ""
+
+
+def label_ids(
+    cells: list[Any], spec: FileSpec, where: Callable[[int], str], what: str
+) -> list[float]:
+    """Labels that may be class names: a name's index, or else the number the cell holds."""
+    names = {n: i for i, n in enumerate(spec.label_names or ())}
+    out: list[float] = []
+    for i, cell in enumerate(cells):
+        text = cell.strip() if isinstance(cell, str) else cell
+        if isinstance(text, str) and text in names:
+            out.append(float(names[text]))
+            continue
+        try:
+            if isinstance(text, bool) or text is None:
+                raise ValueError
+            out.append(float(text))
+        except (TypeError, ValueError):
+            shown = "null" if text is None else repr(text)[:60]
+            if spec.label_names is None:
+                hint = "pass --class-names to map names to class ids"
+            else:
+                listed = ", ".join(spec.label_names[:20])
+                more = ", ..." if len(spec.label_names) > 20 else ""
+                hint = f"the classes ({spec.names_from}) are: {listed}{more}"
+                if spec.names_from != "--class-names":
+                    hint += " (pass --class-names to name them)"
+            raise CLIError(
+                f"{spec.path}: {where(i)}, {what}: label {shown} is not a class name; {hint}."
+            ) from None
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -756,6 +791,7 @@ class CsvReader(Reader):
     def __init__(self, spec: FileSpec) -> None:
         _check_exists(spec.path)
         self.path = spec.path
+        self.spec = spec
         self.roles = tuple(r for r, _ in spec.roles)
         self.names, header, self.delim = _csv_header(spec.path)
         self.header = header
@@ -846,7 +882,7 @@ class CsvReader(Reader):
                     quotechar='"',
                 )
             except ValueError as err:
-                self._raise_bad_cell(lines, err)
+                data = self._with_label_names(lines, err)
         out = {}
         for role in self.roles:
             idx = [self._pos_in_use[c] for c in self.cols[role]]
@@ -854,7 +890,43 @@ class CsvReader(Reader):
             out[role] = arr if self.two_d[role] else arr[:, 0]
         return out
 
-    def _raise_bad_cell(self, lines: list[str], err: ValueError) -> None:
+    def _with_label_names(self, lines: list[str], err: ValueError) -> Any:
+        """The chunk parsed with its label cells read as class names (or numbers); any other
+        cell that is not a number is an error naming it."""
+        label_cols = set(self.cols.get("labels", []))
+        others = [c for c in self.usecols if c not in label_cols]
+        if not label_cols:
+            self._raise_bad_cell(lines, err)
+        data = np.zeros((len(lines), len(self.usecols)))
+        if others:
+            try:
+                part = np.loadtxt(
+                    lines,
+                    delimiter=self.delim,
+                    usecols=others,
+                    dtype=np.float64,
+                    ndmin=2,
+                    comments=None,
+                    quotechar='"',
+                )
+            except ValueError as err2:
+                self._raise_bad_cell(lines, err2)
+            for k, c in enumerate(others):
+                data[:, self._pos_in_use[c]] = part[:, k]
+        rows = [
+            _split_line(self.path, line, self.delim, self._chunk_lines[i])
+            for i, line in enumerate(lines)
+        ]
+        for c in sorted(label_cols):
+            data[:, self._pos_in_use[c]] = label_ids(
+                [r[c] for r in rows],
+                self.spec,
+                lambda i: self.row_name(self._chunk_row0 + i),
+                f"column {self.names[c]!r}",
+            )
+        return data
+
+    def _raise_bad_cell(self, lines: list[str], err: ValueError) -> NoReturn:
         for i, line in enumerate(lines):
             row = self._chunk_row0 + i
             fields = _split_line(self.path, line, self.delim, self._chunk_lines[i])
@@ -1207,6 +1279,7 @@ class JsonlReader(Reader):
     def __init__(self, spec: FileSpec) -> None:
         _check_exists(spec.path)
         self.path = spec.path
+        self.spec = spec
         self.roles = tuple(r for r, _ in spec.roles)
         self.keys = {role: str(sel) for role, sel in spec.roles}
         self.n_rows = None
@@ -1277,6 +1350,15 @@ class JsonlReader(Reader):
             values.append(v)
         if not values:
             return np.zeros((0, *shape))
+        if role == "labels" and not shape and any(isinstance(v, str) for v in values):
+            return np.array(
+                label_ids(
+                    values,
+                    self.spec,
+                    lambda i: self.row_name(self._chunk_row0 + i),
+                    f"key {key!r}",
+                )
+            )
         for i, v in enumerate(values):
             items = v if isinstance(v, list) else [v]
             for j, x in enumerate(items):
