@@ -157,7 +157,8 @@ def _options(args: Any, plan: Any) -> tuple[Any, str]:
     from ._plan import detect_loss
 
     from_logits = bool(args.from_logits or plan.example)
-    forced = None if args.loss == "auto" else args.loss
+    focal = args.loss == "focal"
+    forced = None if args.loss in ("auto", "focal") else args.loss
     kind, width, why = detect_loss(plan, forced, from_logits, chunk_rows=args.chunk_rows)
     if args.ignore_index is not None and kind != "sparse":
         raise CLIError(
@@ -172,6 +173,34 @@ def _options(args: Any, plan: Any) -> tuple[Any, str]:
                 f"{kind}."
             )
         class_weight = _class_weight(args.class_weight, width)
+    if not focal and (args.gamma is not None or args.alpha is not None):
+        raise CLIError("--gamma and --alpha apply to --loss focal.")
+    gamma = 2.0 if args.gamma is None else float(args.gamma)
+    alpha = None
+    if focal:
+        if not (math.isfinite(gamma) and gamma >= 0):
+            raise CLIError(f"--gamma must be a finite number >= 0; got {args.gamma!r}.")
+        if class_weight is not None or args.ignore_index is not None:
+            raise CLIError(
+                "--loss focal takes no --class-weight or --ignore-index (the library's focal "
+                "losses have no such arguments); use --alpha to weight the classes."
+            )
+        if args.alpha is not None:
+            allowed = (1,) if kind in ("binary", "multilabel") else (1, width)
+            alpha = _numbers(args.alpha, "--alpha", allowed, width)
+    pos_weight = None
+    if args.pos_weight is not None:
+        if kind not in ("binary", "multilabel"):
+            raise CLIError(
+                f"--pos-weight applies to the binary and multilabel losses; the loss here is "
+                f"{kind}."
+            )
+        if focal:
+            raise CLIError(
+                "--pos-weight cannot be combined with --loss focal: the library's "
+                "binary_focal_crossentropy has no pos_weight (use --alpha)."
+            )
+        pos_weight = _numbers(args.pos_weight, "--pos-weight", (1, width), width)
     opts = Options(
         loss=kind,
         n_classes=width,
@@ -182,6 +211,10 @@ def _options(args: Any, plan: Any) -> tuple[Any, str]:
         top_k=args.top_k,
         worst_k=args.worst,
         chunk_rows=args.chunk_rows,
+        pos_weight=pos_weight,
+        focal=focal,
+        gamma=gamma,
+        alpha=alpha,
         bootstrap=args.bootstrap,
         seed=args.seed,
         confidence=args.confidence,
@@ -348,6 +381,24 @@ def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
         if not (math.isfinite(w) and w >= 0):
             raise CLIError(f"--class-weight: weight {i} is {w!r}; weights must be finite and >= 0.")
     return weights
+
+
+def _numbers(value: str, flag: str, counts: tuple[int, ...], width: int) -> tuple[float, ...]:
+    """Finite numbers >= 0 (comma-separated or a file), as many as one of ``counts``."""
+    from ._errors import CLIError
+
+    items = _read_list(value, flag)
+    try:
+        out = tuple(float(x) for x in items)
+    except ValueError:
+        raise CLIError(f"{flag}: expected numbers; got {value!r}.") from None
+    if len(out) not in counts:
+        want = " or ".join(str(c) for c in sorted(set(counts)))
+        raise CLIError(f"{flag}: {len(out)} values, but {want} are expected ({width} columns).")
+    for i, v in enumerate(out):
+        if not (math.isfinite(v) and v >= 0):
+            raise CLIError(f"{flag}: value {i} is {v!r}; values must be finite and >= 0.")
+    return out
 
 
 def _class_names(value: str) -> list[str]:

@@ -71,9 +71,36 @@ class Options:
     top_k: int = 5
     worst_k: int = 5
     chunk_rows: int = 0  # 0: auto
+    pos_weight: tuple[float, ...] | None = None  # binary and multilabel: one, or one per label
+    focal: bool = False  # --loss focal: the focal variant of the detected loss
+    gamma: float = 2.0
+    alpha: tuple[float, ...] | None = None  # one value; categorical focal: or one per class
     bootstrap: int = 1000  # replicates of the confidence intervals (0: none)
     seed: int = 0  # of the bootstrap
     confidence: float = 0.95
+
+    @property
+    def function(self) -> str:
+        """The library function computing the loss."""
+        if self.focal:
+            if self.loss in ("binary", "multilabel"):
+                return "binary_focal_crossentropy"
+            return "categorical_focal_crossentropy"
+        return LOSS_FUNCTIONS[self.loss]
+
+    def binary_options(self, labels: int) -> dict[str, Any]:
+        """The keyword arguments of the binary losses, for ``labels`` label columns."""
+        kw: dict[str, Any] = {
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
+        if self.focal:
+            kw["gamma"] = self.gamma
+            kw["alpha"] = None if self.alpha is None else self.alpha[0]
+        elif self.pos_weight is not None:
+            pw = np.asarray(self.pos_weight, dtype=np.float64)
+            kw["pos_weight"] = pw if pw.size == labels else np.full(labels, pw[0])
+        return kw
 
     @property
     def rows_per_chunk(self) -> int:
@@ -474,17 +501,30 @@ class _Chunk:
             class_weight=cw,
             sample_weight=w,
         )
-        if sparse:
+        if opts.focal:  # no class_weight or ignore_index (refused with --loss focal)
+            del common["class_weight"]
+            common["gamma"] = opts.gamma
+            a = opts.alpha
+            common["alpha"] = None if a is None else a[0] if len(a) == 1 else np.asarray(a)
+        if sparse and opts.focal:
+            k = self.sparse_labels()
+            onehot = np.zeros((r, c))
+            onehot[np.arange(r), k] = 1.0
+            contrib = self.call("categorical_focal_crossentropy", onehot, p, **common)
+            valid = np.ones(r, dtype=bool)
+            cls = k
+            label_desc: Any = k
+        elif sparse:
             k = self.sparse_labels()
             contrib = self.call(
                 "sparse_categorical_crossentropy", k, p, ignore_index=opts.ignore_index, **common
             )
             valid = np.ones(r, dtype=bool) if opts.ignore_index is None else k != opts.ignore_index
             cls = np.where(valid, k, 0)
-            label_desc: Any = k
+            label_desc = k
         else:
             y = self.dense_labels(categorical=True)
-            contrib = self.call("categorical_crossentropy", y, p, **common)
+            contrib = self.call(opts.function, y, p, **common)
             valid = np.ones(r, dtype=bool)
             cls = np.argmax(y, axis=1)
             label_desc = cls
@@ -539,12 +579,7 @@ class _Chunk:
         y = self.dense_labels(categorical=False)
         w = self.weights(r)
         contrib = self.call(
-            "binary_crossentropy",
-            y[:, None],
-            p[:, None],
-            from_logits=opts.from_logits,
-            label_smoothing=opts.label_smoothing,
-            sample_weight=w,
+            opts.function, y[:, None], p[:, None], sample_weight=w, **opts.binary_options(1)
         )
         weight = np.ones(r) if w is None else w
         prob = ce.sigmoid(p) if opts.from_logits else p
@@ -586,16 +621,28 @@ class _Chunk:
         r, c = p.shape
         y = self.dense_labels(categorical=False)
         w = self.weights(r)
-        common = dict(from_logits=opts.from_logits, label_smoothing=opts.label_smoothing)
-        contrib = self.call("binary_crossentropy", y, p, sample_weight=w, **common)
+        common = opts.binary_options(c)
+        contrib = self.call(opts.function, y, p, sample_weight=w, **common)
         # The loss of each (row, label) pair: the same function over a label axis of length 1.
-        per_label = self.call(
-            "binary_crossentropy",
-            y[..., None],
-            p[..., None],
-            sample_weight=None if w is None else np.broadcast_to(w[:, None], (r, c)),
-            **common,
-        )
+        pw = common.pop("pos_weight", None)
+        sw = None if w is None else np.broadcast_to(w[:, None], (r, c))
+        if pw is None or np.all(pw == pw[0]):
+            if pw is not None:
+                common["pos_weight"] = pw[:1]
+            per_label = self.call(
+                opts.function, y[..., None], p[..., None], sample_weight=sw, **common
+            )
+        else:  # one weight per label: the library takes one per call on a label axis of 1
+            per_label = np.empty((r, c))
+            for j in range(c):
+                per_label[:, j] = self.call(
+                    opts.function,
+                    y[:, j : j + 1],
+                    p[:, j : j + 1],
+                    sample_weight=None if sw is None else sw[:, j],
+                    pos_weight=pw[j : j + 1],
+                    **common,
+                )
         weight = np.ones(r) if w is None else w
         prob = ce.sigmoid(p) if opts.from_logits else p
         pos_pred = prob > 0.5

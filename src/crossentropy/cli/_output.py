@@ -13,7 +13,7 @@ import crossentropy as ce
 from ._accumulate import ECE_BINS, HIST_EDGES, Accumulator
 from ._bootstrap import GROUPS, percentile_interval, replicate_ratios
 from ._errors import printable
-from ._evaluate import LOSS_FUNCTIONS, Options
+from ._evaluate import Options
 from ._plan import Plan
 
 __all__ = ["build_result", "decode_nonfinite", "print_summary", "to_json"]
@@ -86,11 +86,16 @@ def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[
         options["ignore_index"] = opts.ignore_index
     if categorical:
         options["class_weight"] = None if opts.class_weight is None else list(opts.class_weight)
+    if opts.loss in ("binary", "multilabel") and not opts.focal:
+        options["pos_weight"] = None if opts.pos_weight is None else list(opts.pos_weight)
+    if opts.focal:
+        options["gamma"] = opts.gamma
+        options["alpha"] = None if opts.alpha is None else list(opts.alpha)
     options["sample_weight"] = plan.weight is not None
     dtypes = sorted(acc.dtypes)
     signature = {
         "version": ce.__version__,
-        "loss": LOSS_FUNCTIONS[opts.loss],
+        "loss": opts.function,
         "kind": opts.loss,
         "options": options,
         "dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
@@ -186,6 +191,11 @@ def signature_line(sig: dict[str, Any], opts: Options) -> str:
         parts.append(f"ignore:{'none' if o['ignore_index'] is None else o['ignore_index']}")
     if "class_weight" in o:
         parts.append(f"cw:{'no' if o['class_weight'] is None else 'yes'}")
+    if "pos_weight" in o:
+        parts.append(f"pw:{'no' if o['pos_weight'] is None else 'yes'}")
+    if "gamma" in o:
+        alpha = "none" if o["alpha"] is None else ",".join(f"{a:g}" for a in o["alpha"])
+        parts.append(f"gamma:{o['gamma']:g}|alpha:{alpha}")
     parts.append(f"sw:{'yes' if o['sample_weight'] else 'no'}")
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else "+".join(sig["dtype"])
     parts += [f"dtype:{dtype}", f"n:{sig['n']}"]

@@ -95,9 +95,29 @@ def build_parser() -> argparse.ArgumentParser:
     loss = ev.add_argument_group("loss")
     loss.add_argument(
         "--loss",
-        choices=("auto", *KINDS),
+        choices=("auto", *KINDS, "focal"),
         default="auto",
-        help="which cross-entropy (default: auto, detected from the shapes and first rows)",
+        help="which cross-entropy (default: auto, detected from the shapes and first rows); "
+        "focal: the focal loss of the detected kind (binary_focal_crossentropy or "
+        "categorical_focal_crossentropy)",
+    )
+    loss.add_argument(
+        "--gamma",
+        type=float,
+        default=None,
+        metavar="G",
+        help="focusing parameter of --loss focal, >= 0 (default: 2)",
+    )
+    loss.add_argument(
+        "--alpha",
+        metavar="A|A0,A1,...",
+        help="balancing weight of --loss focal: one value (binary, multilabel), or one or one "
+        "per class (categorical, sparse)",
+    )
+    loss.add_argument(
+        "--pos-weight",
+        metavar="W|W0,W1,...|FILE",
+        help="weight of the positive term (binary: one value; multilabel: one, or one per label)",
     )
     loss.add_argument(
         "--ignore-index",
