@@ -6,7 +6,7 @@ pyarrow, matplotlib and dask.distributed only when an input or option needs them
 
 from __future__ import annotations
 
-import json
+import argparse
 import math
 import os
 import sys
@@ -16,6 +16,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from ._errors import printable
+from ._lists import class_names, read_list
 
 __all__ = ["main"]
 
@@ -220,7 +221,7 @@ def _options(args: Any, plan: Any) -> tuple[Any, str]:
         confidence=args.confidence,
     )
     if args.class_names is not None:
-        plan.class_names = _class_names(args.class_names)
+        plan.class_names = class_names(args.class_names)
     if plan.class_names is not None and len(plan.class_names) != opts.classes_out:
         raise CLIError(
             f"--class-names: {len(plan.class_names)} names, but there are {opts.classes_out} "
@@ -236,9 +237,7 @@ def _eval(args: Any) -> int:
     from ._plan import make_plan
 
     if args.command == "compare":
-        from ._compare import run_compare
-
-        return run_compare(args)
+        return _run_compare(args)
     report_kind = _check_args(args)
     plan = make_plan(args)
     opts, why = _options(args, plan)
@@ -257,6 +256,72 @@ def _eval(args: Any) -> int:
         raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
     _finish(args, result, report_kind, to_json, _print_summary)
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from ._compare import PairAccumulator, build_comparison, compare_units, print_comparison
+    from ._errors import CLIError
+    from ._output import build_result, to_json
+    from ._plan import detect_loss, make_plan
+
+    args.example = False
+    report_kind = _check_args(args)
+    plan_a = make_plan(args)
+    args_b = argparse.Namespace(**vars(args))
+    args_b.predictions = args.predictions_b
+    plan_b = make_plan(args_b)
+    if len(plan_a.units) != len(plan_b.units):
+        raise CLIError(
+            f"{args.predictions_b}: {len(plan_b.units)} file(s), but A ({args.predictions}) is "
+            f"{len(plan_a.units)}; shards are paired in sorted order, so the counts must match."
+        )
+    opts, why = _options(args, plan_a)
+    _, width_b, _ = detect_loss(plan_b, opts.loss, opts.from_logits, chunk_rows=args.chunk_rows)
+    if width_b != opts.n_classes:
+        raise CLIError(
+            f"{args.predictions_b}: {width_b} prediction columns, but A ({args.predictions}) has "
+            f"{opts.n_classes}; A and B must predict the same classes."
+        )
+    plan_b.class_names = plan_a.class_names
+    total = None if plan_a.total_rows is None else 2 * plan_a.total_rows
+    with _progress(args, total) as advance:
+        if args.dask:
+            from ._dask import compare_on_dask
+
+            parts = compare_on_dask(
+                args.dask,
+                plan_a.units,
+                plan_b.units,
+                opts,
+                progress=advance,
+                timeout=args.dask_timeout,
+            )
+        else:
+            parts = [
+                compare_units(ua, ub, opts, progress=advance)
+                for ua, ub in zip(plan_a.units, plan_b.units, strict=True)
+            ]
+    acc_a = merge_all([p[0] for p in parts], opts)
+    acc_b = merge_all([p[1] for p in parts], opts)
+    pair = PairAccumulator(opts.worst_k)
+    for p in parts:
+        pair.merge(p[2])
+    if acc_a.n_rows == 0:
+        raise CLIError(f"{plan_a.preds}: no rows to evaluate.")
+    res_a = build_result(acc_a, opts, plan_a, why)
+    res_b = build_result(acc_b, opts, plan_b, why)
+    result = build_comparison(res_a, res_b, acc_a, acc_b, pair, opts)
+    from ._report import render_comparison
+
+    _finish(
+        args,
+        result,
+        report_kind,
+        to_json,
+        lambda r: _print_summary(r, print_comparison),
+        render_comparison,
+    )
     return 0
 
 
@@ -330,45 +395,12 @@ def _print_summary(result: dict[str, Any], printer: Any = None) -> None:
     _write_stdout("")
 
 
-def _read_list(value: str, what: str) -> list[str]:
-    """Comma-separated items, or the items of a file (.npy, .json, or one per line)."""
-    from ._errors import CLIError
-
-    if os.path.isfile(value):
-        ext = os.path.splitext(value)[1].lower()
-        try:
-            if ext == ".npy":
-                import numpy as np
-
-                return [str(x) for x in np.load(value, allow_pickle=False).reshape(-1).tolist()]
-            with open(value, encoding="utf-8") as f:
-                text = f.read()
-        except Exception as err:  # np.load on a damaged .npy raises more than ValueError
-            line = str(err).strip().splitlines()
-            raise CLIError(
-                f"{what} {value}: cannot read it ({line[0] if line else type(err).__name__})."
-            ) from None
-        if ext == ".json":
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise CLIError(f"{what} {value}: not valid JSON ({err}).") from None
-            if not isinstance(items, list):
-                raise CLIError(f"{what} {value}: expected a JSON list.")
-            return [str(x) for x in items]
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        if len(lines) == 1 and "," in lines[0]:
-            return [s.strip() for s in lines[0].split(",")]
-        return lines
-    return [s.strip() for s in value.split(",")]
-
-
 def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
     import math
 
     from ._errors import CLIError
 
-    items = _read_list(value, "--class-weight")
+    items = read_list(value, "--class-weight")
     try:
         weights = tuple(float(x) for x in items)
     except ValueError:
@@ -387,7 +419,7 @@ def _numbers(value: str, flag: str, counts: tuple[int, ...], width: int) -> tupl
     """Finite numbers >= 0 (comma-separated or a file), as many as one of ``counts``."""
     from ._errors import CLIError
 
-    items = _read_list(value, flag)
+    items = read_list(value, flag)
     try:
         out = tuple(float(x) for x in items)
     except ValueError:
@@ -399,10 +431,6 @@ def _numbers(value: str, flag: str, counts: tuple[int, ...], width: int) -> tupl
         if not (math.isfinite(v) and v >= 0):
             raise CLIError(f"{flag}: value {i} is {v!r}; values must be finite and >= 0.")
     return out
-
-
-def _class_names(value: str) -> list[str]:
-    return _read_list(value, "--class-names")
 
 
 @contextmanager

@@ -15,7 +15,6 @@ interval costs no pass over the rows beyond the two evaluations. See _bootstrap.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
 from itertools import zip_longest
@@ -28,7 +27,7 @@ from ._bootstrap import GROUPS, p_value, percentile_interval, replicate_ratios
 from ._errors import CLIError, printable
 from ._evaluate import Options, Unit, iter_chunks, new_accumulator
 
-__all__ = ["PairAccumulator", "build_comparison", "compare_units", "mcnemar", "run_compare"]
+__all__ = ["PairAccumulator", "build_comparison", "compare_units", "mcnemar", "print_comparison"]
 
 #: Below this many discordant pairs McNemar's test is the exact binomial test.
 MCNEMAR_EXACT_BELOW = 25
@@ -147,71 +146,6 @@ def _difference(a: ExactSum, b: ExactSum) -> float:
         d.add(-p)
     d.special -= b.special
     return d.value()
-
-
-def run_compare(args: argparse.Namespace) -> int:
-    from . import _check_args, _finish, _options, _print_summary, _progress, merge_all
-    from ._output import build_result, to_json
-    from ._plan import detect_loss, make_plan
-
-    args.example = False
-    report_kind = _check_args(args)
-    plan_a = make_plan(args)
-    args_b = argparse.Namespace(**vars(args))
-    args_b.predictions = args.predictions_b
-    plan_b = make_plan(args_b)
-    if len(plan_a.units) != len(plan_b.units):
-        raise CLIError(
-            f"{args.predictions_b}: {len(plan_b.units)} file(s), but A ({args.predictions}) is "
-            f"{len(plan_a.units)}; shards are paired in sorted order, so the counts must match."
-        )
-    opts, why = _options(args, plan_a)
-    _, width_b, _ = detect_loss(plan_b, opts.loss, opts.from_logits, chunk_rows=args.chunk_rows)
-    if width_b != opts.n_classes:
-        raise CLIError(
-            f"{args.predictions_b}: {width_b} prediction columns, but A ({args.predictions}) has "
-            f"{opts.n_classes}; A and B must predict the same classes."
-        )
-    plan_b.class_names = plan_a.class_names
-    total = None if plan_a.total_rows is None else 2 * plan_a.total_rows
-    with _progress(args, total) as advance:
-        if args.dask:
-            from ._dask import compare_on_dask
-
-            parts = compare_on_dask(
-                args.dask,
-                plan_a.units,
-                plan_b.units,
-                opts,
-                progress=advance,
-                timeout=args.dask_timeout,
-            )
-        else:
-            parts = [
-                compare_units(ua, ub, opts, progress=advance)
-                for ua, ub in zip(plan_a.units, plan_b.units, strict=True)
-            ]
-    acc_a = merge_all([p[0] for p in parts], opts)
-    acc_b = merge_all([p[1] for p in parts], opts)
-    pair = PairAccumulator(opts.worst_k)
-    for p in parts:
-        pair.merge(p[2])
-    if acc_a.n_rows == 0:
-        raise CLIError(f"{plan_a.preds}: no rows to evaluate.")
-    res_a = build_result(acc_a, opts, plan_a, why)
-    res_b = build_result(acc_b, opts, plan_b, why)
-    result = build_comparison(res_a, res_b, acc_a, acc_b, pair, opts)
-    from ._report import render_comparison
-
-    _finish(
-        args,
-        result,
-        report_kind,
-        to_json,
-        lambda r: _print_summary(r, print_comparison),
-        render_comparison,
-    )
-    return 0
 
 
 def build_comparison(

@@ -21,6 +21,7 @@ import numpy as np
 
 from ._errors import CLIError
 from ._evaluate import KINDS, Unit, peek
+from ._lists import class_names
 from ._sources import (
     KEYED,
     FileSpec,
@@ -255,9 +256,7 @@ def make_plan(args: Any) -> Plan:
 
     given_names = None
     if getattr(args, "class_names", None) is not None:
-        from . import _class_names
-
-        given_names = tuple(_class_names(args.class_names))
+        given_names = tuple(class_names(args.class_names))
     units = []
     for i, ppath in enumerate(preds_paths):
         roles: dict[str, list[tuple[str, Any]]] = {ppath: []}  # the predictions file first
