@@ -275,7 +275,7 @@ def make_plan(args: Any) -> Plan:
         # names (a table whose columns are cat, dog, bird)
         names = given_names
         names_from = "--class-names"
-        if names is None and isinstance(psel, tuple):
+        if names is None and isinstance(psel, tuple) and len(psel) >= 2:
             names, names_from = tuple(psel), "the prediction columns"
         files = tuple(
             FileSpec(

@@ -895,7 +895,7 @@ class CsvReader(Reader):
         cell that is not a number is an error naming it."""
         label_cols = set(self.cols.get("labels", []))
         others = [c for c in self.usecols if c not in label_cols]
-        if not label_cols:
+        if not label_cols or self.spec.label_names is None:  # no names to map them to
             self._raise_bad_cell(lines, err)
         data = np.zeros((len(lines), len(self.usecols)))
         if others:
