@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -246,12 +246,12 @@ def _eval(args: Any) -> int:
         if args.dask:
             from ._dask import evaluate_on_dask
 
-            accs = evaluate_on_dask(
+            accs: Iterable[Any] = evaluate_on_dask(
                 args.dask, plan.units, opts, progress=advance, timeout=args.dask_timeout
             )
-        else:
-            accs = [evaluate_unit(u, opts, progress=advance) for u in plan.units]
-    acc = merge_all(accs, opts)
+        else:  # one shard at a time
+            accs = (evaluate_unit(u, opts, progress=advance) for u in plan.units)
+        acc = merge_all(accs, opts)
     if acc.n_rows == 0:
         raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
@@ -356,14 +356,17 @@ def _finish(
         raise report_error
 
 
-def merge_all(accs: list[Any], opts: Any) -> Any:
-    """The shards' accumulators merged in shard order (they must come from one version)."""
+def merge_all(accs: Iterable[Any], opts: Any) -> Any:
+    """The shards' accumulators merged in shard order (they must come from one version); an
+    iterator is consumed one shard at a time, so a local run holds one shard's sums at once."""
     from ._errors import CLIError
     from ._evaluate import new_accumulator
 
     acc = new_accumulator(opts)
-    acc.version = accs[0].version
+    acc.version = ""
     for a in accs:
+        if not acc.version:
+            acc.version = a.version
         if a.version != acc.version:
             raise CLIError(
                 f"the shards were evaluated by different crossentropy versions ({acc.version}, "
