@@ -5,14 +5,17 @@ chunks (the generator never holds the file in memory), then measures in subproce
 
 - ``read``: reading the predictions file alone, sequentially in 16 MiB blocks (``readinto``);
 - ``eval``: ``python -m crossentropy eval preds.npy --labels labels.npy --from-logits --json``;
-- ``import``: the interpreter with numpy, rich and crossentropy.cli imported (the memory floor).
+- ``import``: the interpreter with numpy, rich and crossentropy.cli imported (the memory floor);
+- with ``--compare``, also ``compare``: ``python -m crossentropy compare preds.npy preds-b.npy
+  --labels labels.npy --from-logits --json`` against a second file of the same size (model B:
+  other logits on the same labels), and its time as a multiple of one ``eval``.
 
 and prints rows/s for each, their ratio, and the peak resident memory (``ru_maxrss`` of each
 child, from ``os.wait4``). The files are deleted at the end. Not part of the test suite.
 
 Usage::
 
-    python benchmarks/cli_throughput.py [--gb 2.05] [--classes 100] [--keep DIR]
+    python benchmarks/cli_throughput.py [--gb 2.05] [--classes 100] [--keep DIR] [--compare]
 
 The file is in the page cache when read (it was just written), for both ``read`` and ``eval``:
 the comparison is of the evaluation's compute against memory-speed reading.
@@ -78,20 +81,25 @@ def run_child(argv: list[str]) -> tuple[float, float, bytes]:
     return wall, rss_kib / 1024, out
 
 
-def generate(folder: str, rows: int, classes: int) -> None:
+def generate(folder: str, rows: int, classes: int, seed: int = 0) -> None:
     """Write the files (run in a child process, so that this process stays small: a child
-    spawned later inherits its parent's peak RSS in ``ru_maxrss``)."""
-    preds = os.path.join(folder, "preds.npy")
+    spawned later inherits its parent's peak RSS in ``ru_maxrss``). Seed 0 writes preds.npy and
+    labels.npy; another seed writes preds-b.npy for the labels already written."""
+    preds = os.path.join(folder, "preds.npy" if seed == 0 else "preds-b.npy")
     labels = os.path.join(folder, "labels.npy")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     m = np.lib.format.open_memmap(preds, mode="w+", dtype=np.float32, shape=(rows, classes))
-    k = np.lib.format.open_memmap(labels, mode="w+", dtype=np.int64, shape=(rows,))
+    if seed == 0:
+        k = np.lib.format.open_memmap(labels, mode="w+", dtype=np.int64, shape=(rows,))
+    else:
+        k = np.load(labels, mmap_mode="r+")
     step = max(1, (64 * 2**20) // (4 * classes))
     for a in range(0, rows, step):
         b = min(rows, a + step)
-        k[a:b] = rng.integers(0, classes, b - a)
+        if seed == 0:
+            k[a:b] = rng.integers(0, classes, b - a)
         x = rng.standard_normal((b - a, classes), dtype=np.float32)
-        x[np.arange(b - a), k[a:b]] += 2.0
+        x[np.arange(b - a), k[a:b]] += 2.0 if seed == 0 else 1.9
         m[a:b] = x
     m.flush()
     k.flush()
@@ -118,10 +126,13 @@ def main() -> None:
     ap.add_argument("--gb", type=float, default=2.05, help="size of the predictions file (GB)")
     ap.add_argument("--classes", type=int, default=100)
     ap.add_argument("--keep", metavar="DIR", help="generate in DIR and keep the files")
-    ap.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--compare", action="store_true", help="also time compare against eval")
+    ap.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generate:
-        generate(args.generate[0], int(args.generate[1]), int(args.generate[2]))
+        generate(
+            args.generate[0], int(args.generate[1]), int(args.generate[2]), int(args.generate[3])
+        )
         return
     classes = args.classes
     rows = int(args.gb * 1e9) // (4 * classes)
@@ -129,7 +140,11 @@ def main() -> None:
     os.makedirs(folder, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        run_child([sys.executable, __file__, "--generate", folder, str(rows), str(classes)])
+        run_child([sys.executable, __file__, "--generate", folder, str(rows), str(classes), "0"])
+        if args.compare:
+            run_child(
+                [sys.executable, __file__, "--generate", folder, str(rows), str(classes), "1"]
+            )
         preds = os.path.join(folder, "preds.npy")
         labels = os.path.join(folder, "labels.npy")
         size = os.path.getsize(preds)
@@ -168,6 +183,21 @@ def main() -> None:
             f"eval/loss time ratio: {eval_wall / lib_wall:.2f}x (loss: the library's "
             "sparse_categorical_crossentropy alone over the same chunks)"
         )
+        if args.compare:
+            cmp_argv = [
+                env_py, "-m", "crossentropy", "compare", preds,
+                os.path.join(folder, "preds-b.npy"), "--labels", labels, "--from-logits",
+                "--json", "--no-progress",
+            ]  # fmt: skip
+            cmp_wall, cmp_rss, cmp_out = run_child(cmp_argv)
+            cmp = json.loads(cmp_out)
+            boot = cmp["difference"]["bootstrap"]
+            print(
+                f"compare {cmp_wall:9.2f} s, peak RSS {cmp_rss:.0f} MiB: "
+                f"{cmp_wall / eval_wall:.2f}x one eval; mean loss A - B "
+                f"{cmp['difference']['loss']!r}, {boot['level']:g} CI {boot['loss_ci']}, "
+                f"p {boot['loss_p_value']:.3g}"
+            )
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"mean loss {res['loss']!r} (library alone: {float(lib_out)!r}), "

@@ -3,9 +3,12 @@ helpers)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
+
+from crossentropy.cli._output import decode_nonfinite
 
 
 def logits(n: int, c: int, seed: int = 0, scale: float = 3.0) -> np.ndarray:
@@ -30,3 +33,17 @@ def write_csv(path: Any, header: list[str] | None, rows: np.ndarray, fmt: str = 
     for row in np.atleast_2d(rows):
         lines.append(",".join(repr(float(v)) if fmt == "%r" else fmt % v for v in row))
     path.write_text("\n".join(lines) + "\n")
+
+
+def _no_constant(name: str) -> Any:
+    raise AssertionError(f"the output is not strict JSON: it contains {name}")
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads`` refusing ``Infinity``, ``-Infinity`` and ``NaN`` (as Node's JSON.parse)."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
+def parse_result(text: str) -> Any:
+    """The CLI's --json output: strict JSON, with the non-finite numbers put back."""
+    return decode_nonfinite(strict_json(text))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cli_data import parse_result
 
 from crossentropy.cli import main
 
@@ -18,8 +18,10 @@ class Run:
     err: str
 
     def json(self) -> Any:
+        """The output parsed as strict JSON (``Infinity`` or ``NaN`` fail the test), with the
+        non-finite numbers that ``nonfinite`` records put back."""
         assert self.code == 0, self.err
-        return json.loads(self.out)
+        return parse_result(self.out)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import math
 import os
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_data import class_ids, logits
+from cli_data import class_ids, logits, parse_result
 
 import crossentropy as ce
 from crossentropy.cli import main
@@ -49,7 +48,7 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 def _json(argv: list[str]) -> Any:
     code, out, err = _run(argv)
     assert code == 0, err
-    return json.loads(out)
+    return parse_result(out)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +180,7 @@ def test_worker_killed_mid_run_result_unchanged(tmp_path: Any) -> None:
         assert done < total  # ... before the run was over
         code, out, err = outcome["run"]
         assert code == 0, err
-        remote = json.loads(out)
+        remote = parse_result(out)
         pids_after = observer.run(os.getpid)
         story = observer.run_on_scheduler(_story, key=keys[0])
     # the scheduler ran the killed worker's task again, after cleaning up the dead worker
@@ -193,3 +192,86 @@ def test_worker_killed_mid_run_result_unchanged(tmp_path: Any) -> None:
     k = np.concatenate(ks)
     want = float(ce.sparse_categorical_crossentropy(k, x, from_logits=True, reduction="mean"))
     assert math.isclose(remote["loss"], want, rel_tol=1e-12)
+
+
+def test_compare_on_cluster_equals_local(cluster: Any, parquet_shards: Any, tmp_path: Any) -> None:
+    pattern, x, k = parquet_shards
+    rng = np.random.default_rng(5)
+    xb = x + rng.normal(scale=0.5, size=x.shape)
+    start = 0
+    for i, n in enumerate([3000, 1, 2500, 4000]):
+        cols = {f"logit_{j}": xb[start : start + n, j] for j in range(6)}
+        pq.write_table(pa.table(cols), tmp_path / f"b-{i:03d}.parquet", row_group_size=700)
+        start += n
+    argv = [
+        "compare", f"{pattern}:logit_*", f"{tmp_path}/b-*.parquet", "--labels", "label",
+        "--from-logits", "--json", "--chunk-rows", "512", "--bootstrap", "200",
+    ]  # fmt: skip
+    # B's files have no label column: --labels names a column of A's files, so B needs one too
+    code, _, err = _run(argv)
+    assert code == 2
+    assert "--labels label" in err
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    start = 0
+    for i, n in enumerate([3000, 1, 2500, 4000]):
+        np.save(labels / f"k-{i:03d}.npy", k[start : start + n])
+        start += n
+    argv[4] = f"{labels}/k-*.npy"
+    local = _json(argv)
+    remote = _json([*argv, "--dask", cluster.scheduler_address])
+    assert remote == local  # bit for bit, the bootstrap included
+    la = ce.sparse_categorical_crossentropy(k, x, from_logits=True, reduction="none")
+    lb = ce.sparse_categorical_crossentropy(k, xb, from_logits=True, reduction="none")
+    assert math.isclose(remote["difference"]["loss"], float(np.mean(la - lb)), rel_tol=1e-12)
+
+
+def test_worker_in_another_folder_reads_relative_shards(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker started in another working directory: the client sends absolute paths; a file
+    that the worker cannot read is an error saying "on the worker"."""
+    import subprocess
+    import sys
+
+    from crossentropy.cli._dask import evaluate_on_dask
+    from crossentropy.cli._errors import CLIError
+    from crossentropy.cli._evaluate import Options, Unit
+    from crossentropy.cli._sources import FileSpec
+
+    data = tmp_path / "data"
+    (data / "shards").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for i in range(3):
+        np.save(data / "shards" / f"x-{i}.npy", logits(100 + i, 4, seed=i))
+        np.save(data / "shards" / f"k-{i}.npy", class_ids(100 + i, 4, seed=10 + i))
+    monkeypatch.chdir(data)
+    argv = ["eval", "shards/x-*.npy", "--labels", "shards/k-*.npy", "--from-logits", "--json"]
+    local = _json(argv)
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+        silence_logs=logging.CRITICAL,
+    ) as cluster:  # fmt: skip
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+            cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            with distributed.Client(cluster, set_as_default=False) as client:
+                client.wait_for_workers(1, timeout=60)
+                assert client.run(os.getcwd) != {}
+                assert set(client.run(os.getcwd).values()) == {str(elsewhere)}
+            remote = _json([*argv, "--dask", cluster.scheduler_address])
+            assert remote == local
+            gone = Unit(0, "gone.npy", (FileSpec("gone.npy", "npy", (("preds", None),)),))
+            with pytest.raises(
+                CLIError, match=r"^on the worker tcp://127\.0\.0\.1:\d+: .*gone\.npy: no such file"
+            ):
+                evaluate_on_dask(
+                    cluster.scheduler_address, [gone], Options("sparse", 4), timeout=10
+                )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)

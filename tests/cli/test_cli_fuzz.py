@@ -1,6 +1,7 @@
 """A seeded fuzz of the command line over damaged files (issue 13).
 
-Each case damages a valid .npy, .npz (stored and compressed), .csv or .parquet file: a
+Each case damages a valid .npy, .npz (stored and compressed), .csv, .parquet, .jsonl, .json,
+.csv.gz or Feather (Arrow IPC) file (issue 17 added the last four): a
 truncation, a few flipped bits, or an edit of its header bytes. The command line must then
 either refuse it (exit code 2, one line on stderr, nothing on stdout), or, where the damaged
 file is still a valid file, give the library's result on what an independent reader (``np.load``,
@@ -14,16 +15,18 @@ names the seed and the damage, which reproduce it.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import math
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from cli_data import class_ids, logits
+from cli_data import class_ids, logits, parse_result
 
 import crossentropy as ce
 
@@ -185,6 +188,99 @@ def read_parquet(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None
 
 
+def make_jsonl(d: Any) -> tuple[Any, list[str]]:
+    x, k = logits(ROWS, CLASSES, seed=10), class_ids(ROWS, CLASSES, seed=11)
+    lines = [
+        json.dumps({"label": int(c), "logits": row.tolist()}) for row, c in zip(x, k, strict=True)
+    ]
+    (d / "p.jsonl").write_text("\n".join(lines) + "\n")
+    return d / "p.jsonl", []
+
+
+def _records(rows: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Arrays of JSON records with a 'label' number and a 'logits' list of numbers."""
+    if not rows or not all(isinstance(r, dict) and {"label", "logits"} <= set(r) for r in rows):
+        return None
+    x, y = [r["logits"] for r in rows], [r["label"] for r in rows]
+    ok = all(isinstance(v, list) and len(v) == len(x[0]) for v in x) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for row in x for v in row
+    )
+    if not ok or not all(isinstance(v, (int, float)) for v in y):
+        return None
+    return np.array(x, dtype=np.float64), np.array(y)
+
+
+def _strict(text: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(name)
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def read_jsonl(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        rows = [_strict(line) for line in text.splitlines() if line.strip()]
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    return _records(rows)
+
+
+def make_json(d: Any) -> tuple[Any, list[str]]:
+    x, k = logits(ROWS, CLASSES, seed=12), class_ids(ROWS, CLASSES, seed=13)
+    rows = [{"label": int(c), "logits": row.tolist()} for row, c in zip(x, k, strict=True)]
+    (d / "p.json").write_text(json.dumps(rows))
+    return d / "p.json", []
+
+
+def read_json(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        doc = _strict(path.read_bytes().decode("utf-8-sig"))
+    except ValueError:
+        return None
+    return _records(doc) if isinstance(doc, list) else None
+
+
+def make_csv_gz(d: Any) -> tuple[Any, list[str]]:
+    make_csv(d)
+    (d / "p.csv.gz").write_bytes(gzip.compress((d / "p.csv").read_bytes(), mtime=0))
+    return d / "p.csv.gz", []
+
+
+def read_csv_gz(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error):
+        return None
+    plain = path.parent / "independent.csv"
+    plain.write_bytes(raw)
+    return read_csv(plain)
+
+
+def make_feather(d: Any) -> tuple[Any, list[str]]:
+    pa = pytest.importorskip("pyarrow")
+    feather = pytest.importorskip("pyarrow.feather")
+    x, k = logits(ROWS, CLASSES, seed=14), class_ids(ROWS, CLASSES, seed=15)
+    cols = {f"p{j}": x[:, j] for j in range(CLASSES)}
+    cols["label"] = k
+    feather.write_feather(pa.table(cols), d / "p.feather", compression="uncompressed")
+    return d / "p.feather", []
+
+
+def read_feather(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    import pyarrow.feather as feather
+
+    try:
+        t = feather.read_table(path)
+        names = t.column_names
+        if len(set(names)) != len(names) or "label" not in names:
+            return None
+        x = np.stack([t.column(n).to_numpy() for n in names if n != "label"], axis=1)
+        return x, t.column("label").to_numpy()
+    except Exception:
+        return None
+
+
 FORMATS: dict[str, tuple[Callable[[Any], tuple[Any, list[str]]], Callable[[Any], Any], int]] = {
     # name: (make the file, read it independently, size of its header in bytes)
     "npy": (make_npy, read_npy, 128),
@@ -192,6 +288,10 @@ FORMATS: dict[str, tuple[Callable[[Any], tuple[Any, list[str]]], Callable[[Any],
     "npz-compressed": (make_npz(True), read_npz, 300),
     "csv": (make_csv, read_csv, 15),
     "parquet": (make_parquet, read_parquet, 64),
+    "jsonl": (make_jsonl, read_jsonl, 40),
+    "json": (make_json, read_json, 40),
+    "csv.gz": (make_csv_gz, read_csv_gz, 10),
+    "feather": (make_feather, read_feather, 64),
 }
 
 
@@ -222,7 +322,7 @@ def test_damaged_files_give_exit_2_or_the_library_result(
             assert lines[0].startswith("crossentropy: error: "), where
             assert run.out == "", where
             continue
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         found = read(path)
         assert found is not None, f"{where}: exit 0, but an independent reader refuses the file"
         try:
@@ -263,7 +363,7 @@ def test_damaged_zip_structures(tmp_path: Any, cli: Any) -> None:
             continue
         found = read_npz(tmp_path / "d.npz")
         assert found is not None, f"{where}: exit 0, but np.load refuses the file"
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         want, n = library_result(res["signature"]["kind"], *found)
         assert res["n"] == n, where
         assert res["loss"] == pytest.approx(want, rel=1e-12), where
@@ -288,7 +388,7 @@ def test_parquet_footer_bit_flips(tmp_path: Any, cli: Any) -> None:
             continue
         found = read_parquet(path)
         assert found is not None, f"{where}: exit 0, but pyarrow's read_table refuses the file"
-        res = json.loads(run.out)
+        res = parse_result(run.out)
         want, n = library_result(res["signature"]["kind"], *found)
         assert res["n"] == n, where
         assert res["loss"] == pytest.approx(want, rel=1e-12), where

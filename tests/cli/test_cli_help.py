@@ -30,9 +30,11 @@ def documented_flags(path: Path) -> set[str]:
 def help_text(cli: Any) -> str:
     top = cli("--help")
     ev = cli("eval", "--help")
+    cp = cli("compare", "--help")
     assert top.code == 0
     assert ev.code == 0
-    return top.out + ev.out
+    assert cp.code == 0
+    return top.out + ev.out + cp.out
 
 
 def test_every_flag_in_docs_exists_in_help(cli: Any) -> None:
@@ -61,8 +63,9 @@ def test_every_flag_in_readme_exists_in_help(cli: Any) -> None:
 
 def test_every_help_flag_is_documented(cli: Any) -> None:
     documented = documented_flags(ROOT / "docs" / "cli.md")
-    in_help = set(FLAG.findall(cli("eval", "--help").out)) - {"--help"}
-    assert not sorted(in_help - documented), "in --help but not in docs/cli.md"
+    for command in ("eval", "compare"):
+        in_help = set(FLAG.findall(cli(command, "--help").out)) - {"--help"}
+        assert not sorted(in_help - documented), f"in {command} --help but not in docs/cli.md"
 
 
 def test_loss_choices_documented(cli: Any) -> None:

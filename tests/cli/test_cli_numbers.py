@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_data import class_ids, logits, softmax_rows, write_csv
+from cli_data import class_ids, logits, softmax_rows, strict_json, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -398,8 +398,19 @@ def test_infinite_loss_is_reported_not_nan(tmp_path: Any, cli: Any) -> None:
     assert res["perplexity"] == math.inf
     assert res["worst"][0]["row"] == 0
     assert res["worst"][0]["loss"] == math.inf
-    assert "Infinity" in r.out
     assert res["loss_histogram"]["inf"] == 1
+    raw = strict_json(r.out)  # strict JSON: null, and the pointer in "nonfinite"
+    assert raw["loss"] is None
+    assert raw["worst"][0]["loss"] is None
+    assert raw["nonfinite"] == {
+        "/loss": "inf",
+        "/sum": "inf",
+        "/perplexity": "inf",
+        "/per_class/1/loss": "inf",
+        "/worst/0/loss": "inf",
+    }
+    assert "Infinity" not in r.out
+    assert "NaN" not in r.out
 
 
 def test_chunking_and_shards_do_not_change_the_numbers(tmp_path: Any, cli: Any) -> None:
@@ -470,3 +481,24 @@ def test_streamed_mean_equals_in_memory_mean(
         )
     )
     assert close(got, want)
+
+
+def test_summary_first_line_does_not_wrap_when_piped(tmp_path: Any, cli: Any) -> None:
+    """Piped output gets rich's 80 columns; the head line (longer here) stays one line."""
+    n, c = 50, 4
+    np.save(tmp_path / "x.npy", logits(n, c))
+    np.save(tmp_path / "k.npy", class_ids(n, c))
+    np.save(tmp_path / "w.npy", np.ones(n))
+    run = cli(
+        "eval", tmp_path / "x.npy", "--labels", tmp_path / "k.npy", "--from-logits",
+        "--label-smoothing", "0.1", "--class-weight", "1,2,3,4",
+        "--sample-weight", tmp_path / "w.npy",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    first = run.out.splitlines()[0]
+    assert first == (
+        "sparse_categorical_crossentropy (integer class ids), from logits, "
+        "label smoothing 0.1, class weights, sample weights"
+    )
+    assert len(first) > 80
+    assert run.out.splitlines()[1].startswith("predictions: ")

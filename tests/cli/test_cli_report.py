@@ -48,3 +48,39 @@ def test_png_report_binary_and_multilabel(tmp_path: Any, cli: Any) -> None:
     run = cli("eval", tmp_path / "m.npz", "--from-logits", "--report", tmp_path / "m.png")
     assert run.code == 0
     assert (tmp_path / "m.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_reliability_panel_uses_only_the_legend_colours(tmp_path: Any, cli: Any) -> None:
+    """Every colour drawn in the reliability panel is a legend entry's: the gap is an opaque
+    hatched outline, never a translucent fill blending with the observed bars (issue 17)."""
+    from matplotlib.colors import to_rgba
+
+    from crossentropy.cli._report import _figure
+
+    res = cli("eval", "--example", "--json").json()
+    bins = [b for b in res["calibration"] if b["weight"] > 0]
+    # the example has both over- and under-confident bins, so both drawings are exercised
+    assert any(b["confidence"] > b["accuracy"] for b in bins)
+    assert any(b["confidence"] < b["accuracy"] for b in bins)
+    ax = _figure(res).axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    assert "gap to mean confidence" in labels
+    legend_colours = set()
+    for h in handles:
+        patches = getattr(h, "patches", [h])
+        for p in patches:
+            if hasattr(p, "get_fill") and p.get_fill():
+                legend_colours.add(to_rgba(p.get_facecolor()))
+            if hasattr(p, "get_edgecolor") and p.get_hatch():
+                legend_colours.add(to_rgba(p.get_edgecolor()))
+    drawn = 0
+    for p in ax.patches:
+        assert p.get_alpha() in (None, 1.0)
+        if p.get_fill():
+            assert to_rgba(p.get_facecolor()) in legend_colours
+            assert to_rgba(p.get_facecolor())[3] == 1.0
+        else:
+            assert p.get_hatch()
+            assert to_rgba(p.get_edgecolor()) in legend_colours
+        drawn += 1
+    assert drawn == 2 * len(bins)

@@ -6,16 +6,17 @@ pyarrow, matplotlib and dask.distributed only when an input or option needs them
 
 from __future__ import annotations
 
-import json
+import argparse
 import math
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from ._errors import printable
+from ._lists import class_names, read_list
 
 __all__ = ["main"]
 
@@ -105,12 +106,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def _eval(args: Any) -> int:
-    from ._accumulate import Accumulator
+def _check_args(args: Any) -> str | None:
+    """The checks of the options shared by eval and compare; the --report kind."""
     from ._errors import CLIError
-    from ._evaluate import Options, evaluate_unit
-    from ._output import build_result, to_json
-    from ._plan import detect_loss, make_plan
 
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise CLIError(
@@ -125,6 +123,12 @@ def _eval(args: Any) -> int:
         raise CLIError(f"--chunk-rows must be positive; got {args.chunk_rows}.")
     if not 0.0 <= args.label_smoothing <= 1.0:
         raise CLIError(f"--label-smoothing must be in [0, 1]; got {args.label_smoothing!r}.")
+    if not 0 <= args.bootstrap <= 100_000:
+        raise CLIError(f"--bootstrap must be in [0, 100000]; got {args.bootstrap}.")
+    if not 0 <= args.seed < 2**64:
+        raise CLIError(f"--seed must be in [0, 2**64); got {args.seed}.")
+    if not 0.0 < args.confidence < 1.0:
+        raise CLIError(f"--confidence must be in (0, 1); got {args.confidence!r}.")
     report_kind = None
     if args.report:
         from ._report import check_report_path
@@ -144,10 +148,18 @@ def _eval(args: Any) -> int:
             from ._errors import missing_extra
 
             raise missing_extra("distributed", "--dask") from None
+    return report_kind
 
-    plan = make_plan(args)
+
+def _options(args: Any, plan: Any) -> tuple[Any, str]:
+    """The evaluation's options (the detected loss and its checks) and why that loss."""
+    from ._errors import CLIError
+    from ._evaluate import Options
+    from ._plan import detect_loss
+
     from_logits = bool(args.from_logits or plan.example)
-    forced = None if args.loss == "auto" else args.loss
+    focal = args.loss == "focal"
+    forced = None if args.loss in ("auto", "focal") else args.loss
     kind, width, why = detect_loss(plan, forced, from_logits, chunk_rows=args.chunk_rows)
     if args.ignore_index is not None and kind != "sparse":
         raise CLIError(
@@ -162,6 +174,34 @@ def _eval(args: Any) -> int:
                 f"{kind}."
             )
         class_weight = _class_weight(args.class_weight, width)
+    if not focal and (args.gamma is not None or args.alpha is not None):
+        raise CLIError("--gamma and --alpha apply to --loss focal.")
+    gamma = 2.0 if args.gamma is None else float(args.gamma)
+    alpha = None
+    if focal:
+        if not (math.isfinite(gamma) and gamma >= 0):
+            raise CLIError(f"--gamma must be a finite number >= 0; got {args.gamma!r}.")
+        if class_weight is not None or args.ignore_index is not None:
+            raise CLIError(
+                "--loss focal takes no --class-weight or --ignore-index (the library's focal "
+                "losses have no such arguments); use --alpha to weight the classes."
+            )
+        if args.alpha is not None:
+            allowed = (1,) if kind in ("binary", "multilabel") else (1, width)
+            alpha = _numbers(args.alpha, "--alpha", allowed, width)
+    pos_weight = None
+    if args.pos_weight is not None:
+        if kind not in ("binary", "multilabel"):
+            raise CLIError(
+                f"--pos-weight applies to the binary and multilabel losses; the loss here is "
+                f"{kind}."
+            )
+        if focal:
+            raise CLIError(
+                "--pos-weight cannot be combined with --loss focal: the library's "
+                "binary_focal_crossentropy has no pos_weight (use --alpha)."
+            )
+        pos_weight = _numbers(args.pos_weight, "--pos-weight", (1, width), width)
     opts = Options(
         loss=kind,
         n_classes=width,
@@ -172,35 +212,130 @@ def _eval(args: Any) -> int:
         top_k=args.top_k,
         worst_k=args.worst,
         chunk_rows=args.chunk_rows,
+        pos_weight=pos_weight,
+        focal=focal,
+        gamma=gamma,
+        alpha=alpha,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        confidence=args.confidence,
     )
     if args.class_names is not None:
-        plan.class_names = _class_names(args.class_names)
+        plan.class_names = class_names(args.class_names)
     if plan.class_names is not None and len(plan.class_names) != opts.classes_out:
         raise CLIError(
             f"--class-names: {len(plan.class_names)} names, but there are {opts.classes_out} "
             "classes."
         )
+    return opts, why
+
+
+def _eval(args: Any) -> int:
+    from ._errors import CLIError
+    from ._evaluate import evaluate_unit
+    from ._output import build_result, to_json
+    from ._plan import make_plan
+
+    if args.command == "compare":
+        return _run_compare(args)
+    report_kind = _check_args(args)
+    plan = make_plan(args)
+    opts, why = _options(args, plan)
 
     with _progress(args, plan.total_rows) as advance:
         if args.dask:
             from ._dask import evaluate_on_dask
 
-            accs = evaluate_on_dask(
+            accs: Iterable[Any] = evaluate_on_dask(
                 args.dask, plan.units, opts, progress=advance, timeout=args.dask_timeout
             )
-        else:
-            accs = [evaluate_unit(u, opts, progress=advance) for u in plan.units]
-    acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=accs[0].version)
-    for a in accs:
-        if a.version != acc.version:
-            raise CLIError(
-                f"the shards were evaluated by different crossentropy versions ({acc.version}, "
-                f"{a.version}); install one version on the client and every worker."
-            )
-        acc.merge(a)
+        else:  # one shard at a time
+            accs = (evaluate_unit(u, opts, progress=advance) for u in plan.units)
+        acc = merge_all(accs, opts)
     if acc.n_rows == 0:
         raise CLIError(f"{plan.preds}: no rows to evaluate.")
     result = build_result(acc, opts, plan, why)
+    _finish(args, result, report_kind, to_json, _print_summary)
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from ._compare import PairAccumulator, build_comparison, compare_units, print_comparison
+    from ._errors import CLIError
+    from ._output import build_result, to_json
+    from ._plan import detect_loss, make_plan
+
+    args.example = False
+    report_kind = _check_args(args)
+    plan_a = make_plan(args)
+    args_b = argparse.Namespace(**vars(args))
+    args_b.predictions = args.predictions_b
+    plan_b = make_plan(args_b)
+    if len(plan_a.units) != len(plan_b.units):
+        raise CLIError(
+            f"{args.predictions_b}: {len(plan_b.units)} file(s), but A ({args.predictions}) is "
+            f"{len(plan_a.units)}; shards are paired in sorted order, so the counts must match."
+        )
+    opts, why = _options(args, plan_a)
+    _, width_b, _ = detect_loss(plan_b, opts.loss, opts.from_logits, chunk_rows=args.chunk_rows)
+    if width_b != opts.n_classes:
+        raise CLIError(
+            f"{args.predictions_b}: {width_b} prediction columns, but A ({args.predictions}) has "
+            f"{opts.n_classes}; A and B must predict the same classes."
+        )
+    plan_b.class_names = plan_a.class_names
+    total = None if plan_a.total_rows is None else 2 * plan_a.total_rows
+    with _progress(args, total) as advance:
+        if args.dask:
+            from ._dask import compare_on_dask
+
+            parts = compare_on_dask(
+                args.dask,
+                plan_a.units,
+                plan_b.units,
+                opts,
+                progress=advance,
+                timeout=args.dask_timeout,
+            )
+        else:
+            parts = [
+                compare_units(ua, ub, opts, progress=advance)
+                for ua, ub in zip(plan_a.units, plan_b.units, strict=True)
+            ]
+    acc_a = merge_all([p[0] for p in parts], opts)
+    acc_b = merge_all([p[1] for p in parts], opts)
+    pair = PairAccumulator(opts.worst_k)
+    for p in parts:
+        pair.merge(p[2])
+    if acc_a.n_rows == 0:
+        raise CLIError(f"{plan_a.preds}: no rows to evaluate.")
+    res_a = build_result(acc_a, opts, plan_a, why)
+    res_b = build_result(acc_b, opts, plan_b, why)
+    result = build_comparison(res_a, res_b, acc_a, acc_b, pair, opts)
+    from ._report import render_comparison
+
+    _finish(
+        args,
+        result,
+        report_kind,
+        to_json,
+        lambda r: _print_summary(r, print_comparison),
+        render_comparison,
+    )
+    return 0
+
+
+def _finish(
+    args: Any,
+    result: dict[str, Any],
+    report_kind: str | None,
+    to_json: Any,
+    summary: Any,
+    render: Any = None,
+) -> None:
+    """Write the report (if asked), then the JSON or the summary; a report that cannot be
+    written is an error after the numbers are out."""
+    from ._errors import CLIError
 
     report_error = None
     if args.report:
@@ -208,24 +343,45 @@ def _eval(args: Any) -> int:
 
         assert report_kind is not None
         try:
-            write_atomic(args.report, render_report(result, report_kind))
+            write_atomic(args.report, (render or render_report)(result, report_kind))
         except CLIError as err:  # the numbers are still worth printing
             report_error = err
     if args.json:
         _write_stdout(to_json(result) + "\n")
     else:
-        _print_summary(result)
+        summary(result)
         if args.report and report_error is None:
             _write_stdout(f"report written to {printable(args.report)}\n")
     if report_error is not None:
         raise report_error
-    return 0
 
 
-def _print_summary(result: dict[str, Any]) -> None:
+def merge_all(accs: Iterable[Any], opts: Any) -> Any:
+    """The shards' accumulators merged in shard order (they must come from one version); an
+    iterator is consumed one shard at a time, so a local run holds one shard's sums at once."""
+    from ._errors import CLIError
+    from ._evaluate import new_accumulator
+
+    acc = new_accumulator(opts)
+    acc.version = ""
+    for a in accs:
+        if not acc.version:
+            acc.version = a.version
+        if a.version != acc.version:
+            raise CLIError(
+                f"the shards were evaluated by different crossentropy versions ({acc.version}, "
+                f"{a.version}); install one version on the client and every worker."
+            )
+        acc.merge(a)
+    return acc
+
+
+def _print_summary(result: dict[str, Any], printer: Any = None) -> None:
     from rich.console import Console
 
     from ._output import print_summary
+
+    printer = printer or print_summary
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich's default: exit with code 1
@@ -235,44 +391,11 @@ def _print_summary(result: dict[str, Any]) -> None:
     # markup off: file and class names are shown as they are, brackets included (their
     # control characters escaped by print_summary)
     try:
-        print_summary(result, _Console(file=sys.stdout, highlight=False, markup=False))
+        printer(result, _Console(file=sys.stdout, highlight=False, markup=False))
     except BrokenPipeError:
         _silence_stdout()
         raise _StdoutGone from None
     _write_stdout("")
-
-
-def _read_list(value: str, what: str) -> list[str]:
-    """Comma-separated items, or the items of a file (.npy, .json, or one per line)."""
-    from ._errors import CLIError
-
-    if os.path.isfile(value):
-        ext = os.path.splitext(value)[1].lower()
-        try:
-            if ext == ".npy":
-                import numpy as np
-
-                return [str(x) for x in np.load(value, allow_pickle=False).reshape(-1).tolist()]
-            with open(value, encoding="utf-8") as f:
-                text = f.read()
-        except Exception as err:  # np.load on a damaged .npy raises more than ValueError
-            line = str(err).strip().splitlines()
-            raise CLIError(
-                f"{what} {value}: cannot read it ({line[0] if line else type(err).__name__})."
-            ) from None
-        if ext == ".json":
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise CLIError(f"{what} {value}: not valid JSON ({err}).") from None
-            if not isinstance(items, list):
-                raise CLIError(f"{what} {value}: expected a JSON list.")
-            return [str(x) for x in items]
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        if len(lines) == 1 and "," in lines[0]:
-            return [s.strip() for s in lines[0].split(",")]
-        return lines
-    return [s.strip() for s in value.split(",")]
 
 
 def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
@@ -280,7 +403,7 @@ def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
 
     from ._errors import CLIError
 
-    items = _read_list(value, "--class-weight")
+    items = read_list(value, "--class-weight")
     try:
         weights = tuple(float(x) for x in items)
     except ValueError:
@@ -295,8 +418,22 @@ def _class_weight(value: str, n_classes: int) -> tuple[float, ...]:
     return weights
 
 
-def _class_names(value: str) -> list[str]:
-    return _read_list(value, "--class-names")
+def _numbers(value: str, flag: str, counts: tuple[int, ...], width: int) -> tuple[float, ...]:
+    """Finite numbers >= 0 (comma-separated or a file), as many as one of ``counts``."""
+    from ._errors import CLIError
+
+    items = read_list(value, flag)
+    try:
+        out = tuple(float(x) for x in items)
+    except ValueError:
+        raise CLIError(f"{flag}: expected numbers; got {value!r}.") from None
+    if len(out) not in counts:
+        want = " or ".join(str(c) for c in sorted(set(counts)))
+        raise CLIError(f"{flag}: {len(out)} values, but {want} are expected ({width} columns).")
+    for i, v in enumerate(out):
+        if not (math.isfinite(v) and v >= 0):
+            raise CLIError(f"{flag}: value {i} is {v!r}; values must be finite and >= 0.")
+    return out
 
 
 @contextmanager

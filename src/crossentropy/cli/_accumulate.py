@@ -155,6 +155,12 @@ class Accumulator:
     hist: Any = field(default_factory=lambda: np.zeros(len(HIST_EDGES) + 3, dtype=np.int64))
     worst: list[tuple[float, int, int, dict[str, Any]]] = field(default_factory=list)
     dtypes: set[str] = field(default_factory=set)
+    #: Per-group sums of the bootstrap (see _bootstrap): weighted loss, weight, weighted
+    #: correctness; None when no interval is wanted.
+    groups: int = 0
+    group_loss: CompensatedVector | None = field(init=False)
+    group_weight: CompensatedVector | None = field(init=False)
+    group_correct: CompensatedVector | None = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.n_classes
@@ -162,6 +168,10 @@ class Accumulator:
         self.class_weight = CompensatedVector(c)
         self.class_correct = CompensatedVector(c)
         self.class_count = np.zeros(c, dtype=np.int64)
+        g = self.groups
+        self.group_loss = CompensatedVector(g) if g else None
+        self.group_weight = CompensatedVector(g) if g else None
+        self.group_correct = CompensatedVector(g) if g else None
 
     # -- adding one chunk ---------------------------------------------------------------------
 
@@ -173,14 +183,25 @@ class Accumulator:
         n_valid: int,
         correct: Any,
         topk_correct: Any | None,
+        groups: Any | None = None,
     ) -> None:
         """Per-sample weighted losses, effective weights (0 for ignored rows), and the
-        weighted correctness of each sample (0/1, or a fraction for multi-label)."""
+        weighted correctness of each sample (0/1, or a fraction for multi-label); ``groups``:
+        each row's bootstrap group (when the accumulator keeps group sums)."""
         self.n_rows += n_rows
         self.n += n_valid
         self.loss.add(chunk_sum(contrib))
         self.weight.add(chunk_sum(weight))
-        self.correct.add(chunk_sum(np.where(weight == 0, 0.0, weight * correct)))
+        wc = np.where(weight == 0, 0.0, weight * correct)
+        self.correct.add(chunk_sum(wc))
+        if self.groups and groups is not None:
+            assert self.group_loss is not None
+            assert self.group_weight is not None
+            assert self.group_correct is not None
+            g = self.groups
+            self.group_loss.add(np.bincount(groups, weights=contrib, minlength=g))
+            self.group_weight.add(np.bincount(groups, weights=weight, minlength=g))
+            self.group_correct.add(np.bincount(groups, weights=wc, minlength=g))
         if topk_correct is not None:
             self.topk_correct.add(chunk_sum(np.where(weight == 0, 0.0, weight * topk_correct)))
 
@@ -270,6 +291,13 @@ class Accumulator:
         self.bin_outcome.merge(other.bin_outcome)
         self.bin_count += other.bin_count
         self.hist += other.hist
+        for mine, theirs in (
+            (self.group_loss, other.group_loss),
+            (self.group_weight, other.group_weight),
+            (self.group_correct, other.group_correct),
+        ):
+            if mine is not None and theirs is not None:
+                mine.merge(theirs)
         for item in other.worst:
             self._push(item)
         self.dtypes |= other.dtypes

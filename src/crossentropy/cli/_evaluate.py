@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import crossentropy as ce
 
 from .._validation import simplex_tolerance
 from ._accumulate import Accumulator
+from ._bootstrap import GROUPS, group_of_rows
 from ._errors import CLIError
 from ._sources import FileSpec, Reader, open_reader
 
@@ -30,6 +31,8 @@ __all__ = [
     "Unit",
     "auto_chunk_rows",
     "evaluate_unit",
+    "iter_chunks",
+    "new_accumulator",
 ]
 
 #: The CLI's loss kinds and the library function computing each.
@@ -68,6 +71,36 @@ class Options:
     top_k: int = 5
     worst_k: int = 5
     chunk_rows: int = 0  # 0: auto
+    pos_weight: tuple[float, ...] | None = None  # binary and multilabel: one, or one per label
+    focal: bool = False  # --loss focal: the focal variant of the detected loss
+    gamma: float = 2.0
+    alpha: tuple[float, ...] | None = None  # one value; categorical focal: or one per class
+    bootstrap: int = 1000  # replicates of the confidence intervals (0: none)
+    seed: int = 0  # of the bootstrap
+    confidence: float = 0.95
+
+    @property
+    def function(self) -> str:
+        """The library function computing the loss."""
+        if self.focal:
+            if self.loss in ("binary", "multilabel"):
+                return "binary_focal_crossentropy"
+            return "categorical_focal_crossentropy"
+        return LOSS_FUNCTIONS[self.loss]
+
+    def binary_options(self, labels: int) -> dict[str, Any]:
+        """The keyword arguments of the binary losses, for ``labels`` label columns."""
+        kw: dict[str, Any] = {
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
+        if self.focal:
+            kw["gamma"] = self.gamma
+            kw["alpha"] = None if self.alpha is None else self.alpha[0]
+        elif self.pos_weight is not None:
+            pw = np.asarray(self.pos_weight, dtype=np.float64)
+            kw["pos_weight"] = pw if pw.size == labels else np.full(labels, pw[0])
+        return kw
 
     @property
     def rows_per_chunk(self) -> int:
@@ -95,11 +128,30 @@ class Unit:
 # --------------------------------------------------------------------------------------------
 
 
+def new_accumulator(opts: Options) -> Accumulator:
+    """An empty accumulator for ``opts`` (with the bootstrap's group sums if it has any)."""
+    return Accumulator(
+        opts.classes_out,
+        worst_k=opts.worst_k,
+        version=ce.__version__,
+        groups=GROUPS if opts.bootstrap > 0 else 0,
+    )
+
+
 def evaluate_unit(
     unit: Unit, opts: Options, progress: Callable[[int], None] | None = None
 ) -> Accumulator:
     """Stream every row of ``unit`` through the loss; ``progress(rows)`` after each chunk."""
-    acc = Accumulator(opts.classes_out, worst_k=opts.worst_k, version=ce.__version__)
+    acc = new_accumulator(opts)
+    for chunk in iter_chunks(unit, opts, acc):
+        if progress is not None:
+            progress(chunk.n_rows)
+    return acc
+
+
+def iter_chunks(unit: Unit, opts: Options, acc: Accumulator) -> Iterator[_Chunk]:
+    """Process the chunks of ``unit`` into ``acc`` one by one, yielding each after its sums are
+    added (its ``per_row`` holds the chunk's per-row values, for ``compare``)."""
     with contextlib.ExitStack() as stack:
         readers = []
         for spec in unit.files:
@@ -120,11 +172,10 @@ def evaluate_unit(
             if r == 0:
                 break
             data = {role: arr for p in parts for role, arr in p.items()}
-            _Chunk(unit, opts, by_role, data, row0).process(acc)
+            chunk = _Chunk(unit, opts, by_role, data, row0)
+            chunk.process(acc)
+            yield chunk
             row0 += r
-            if progress is not None:
-                progress(r)
-    return acc
 
 
 def _check_row_counts(readers: list[Reader]) -> None:
@@ -189,6 +240,16 @@ class _Chunk:
         row0: int,
     ) -> None:
         self.unit, self.opts, self.readers, self.data, self.row0 = unit, opts, readers, data, row0
+        self.n_rows = len(next(iter(data.values())))
+        #: After process(): the per-row values (weighted loss, weight, correctness, label and
+        #: predicted class; for multilabel the per-label matches).
+        self.per_row: dict[str, Any] = {}
+
+    def groups(self) -> Any:
+        """The bootstrap group of each row (None when no interval is wanted)."""
+        if self.opts.bootstrap <= 0:
+            return None
+        return group_of_rows(self.opts.seed, self.unit.index, self.row0, self.n_rows)
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -440,17 +501,30 @@ class _Chunk:
             class_weight=cw,
             sample_weight=w,
         )
-        if sparse:
+        if opts.focal:  # no class_weight or ignore_index (refused with --loss focal)
+            del common["class_weight"]
+            common["gamma"] = opts.gamma
+            a = opts.alpha
+            common["alpha"] = None if a is None else a[0] if len(a) == 1 else np.asarray(a)
+        if sparse and opts.focal:
+            k = self.sparse_labels()
+            onehot = np.zeros((r, c))
+            onehot[np.arange(r), k] = 1.0
+            contrib = self.call("categorical_focal_crossentropy", onehot, p, **common)
+            valid = np.ones(r, dtype=bool)
+            cls = k
+            label_desc: Any = k
+        elif sparse:
             k = self.sparse_labels()
             contrib = self.call(
                 "sparse_categorical_crossentropy", k, p, ignore_index=opts.ignore_index, **common
             )
             valid = np.ones(r, dtype=bool) if opts.ignore_index is None else k != opts.ignore_index
             cls = np.where(valid, k, 0)
-            label_desc: Any = k
+            label_desc = k
         else:
             y = self.dense_labels(categorical=True)
-            contrib = self.call("categorical_crossentropy", y, p, **common)
+            contrib = self.call(opts.function, y, p, **common)
             valid = np.ones(r, dtype=bool)
             cls = np.argmax(y, axis=1)
             label_desc = cls
@@ -466,7 +540,15 @@ class _Chunk:
             rank = np.count_nonzero(p > true_score[:, None], axis=1)
             topk = (rank < opts.top_k) & valid
         n_valid = int(np.count_nonzero(valid))
-        acc.add_totals(contrib, weight, r, n_valid, correct, topk)
+        acc.add_totals(contrib, weight, r, n_valid, correct, topk, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "label": label_desc,
+            "predicted": pred,
+            "valid": valid,
+        }
         cv, wv = cls[valid], weight[valid]
         acc.add_classes(
             np.bincount(cv, weights=contrib[valid], minlength=c),
@@ -497,19 +579,22 @@ class _Chunk:
         y = self.dense_labels(categorical=False)
         w = self.weights(r)
         contrib = self.call(
-            "binary_crossentropy",
-            y[:, None],
-            p[:, None],
-            from_logits=opts.from_logits,
-            label_smoothing=opts.label_smoothing,
-            sample_weight=w,
+            opts.function, y[:, None], p[:, None], sample_weight=w, **opts.binary_options(1)
         )
         weight = np.ones(r) if w is None else w
         prob = ce.sigmoid(p) if opts.from_logits else p
         pos_pred = prob > 0.5
         pos_label = y > 0.5
         correct = pos_pred == pos_label
-        acc.add_totals(contrib, weight, r, r, correct, None)
+        acc.add_totals(contrib, weight, r, r, correct, None, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "label": y,
+            "predicted": prob,
+            "valid": weight > 0,
+        }
         cls = pos_label.astype(np.int64)
         acc.add_classes(
             np.bincount(cls, weights=contrib, minlength=2),
@@ -536,23 +621,42 @@ class _Chunk:
         r, c = p.shape
         y = self.dense_labels(categorical=False)
         w = self.weights(r)
-        common = dict(from_logits=opts.from_logits, label_smoothing=opts.label_smoothing)
-        contrib = self.call("binary_crossentropy", y, p, sample_weight=w, **common)
+        common = opts.binary_options(c)
+        contrib = self.call(opts.function, y, p, sample_weight=w, **common)
         # The loss of each (row, label) pair: the same function over a label axis of length 1.
-        per_label = self.call(
-            "binary_crossentropy",
-            y[..., None],
-            p[..., None],
-            sample_weight=None if w is None else np.broadcast_to(w[:, None], (r, c)),
-            **common,
-        )
+        pw = common.pop("pos_weight", None)
+        sw = None if w is None else np.broadcast_to(w[:, None], (r, c))
+        if pw is None or np.all(pw == pw[0]):
+            if pw is not None:
+                common["pos_weight"] = pw[:1]
+            per_label = self.call(
+                opts.function, y[..., None], p[..., None], sample_weight=sw, **common
+            )
+        else:  # one weight per label: the library takes one per call on a label axis of 1
+            per_label = np.empty((r, c))
+            for j in range(c):
+                per_label[:, j] = self.call(
+                    opts.function,
+                    y[:, j : j + 1],
+                    p[:, j : j + 1],
+                    sample_weight=None if sw is None else sw[:, j],
+                    pos_weight=pw[j : j + 1],
+                    **common,
+                )
         weight = np.ones(r) if w is None else w
         prob = ce.sigmoid(p) if opts.from_logits else p
         pos_pred = prob > 0.5
         pos_label = y > 0.5
         match = pos_pred == pos_label
         correct = match.mean(axis=1)
-        acc.add_totals(contrib, weight, r, r, correct, None)
+        acc.add_totals(contrib, weight, r, r, correct, None, self.groups())
+        self.per_row = {
+            "loss": contrib,
+            "weight": weight,
+            "correct": correct,
+            "match": match,
+            "valid": weight > 0,
+        }
         acc.add_classes(
             per_label.sum(axis=0),
             np.full(c, float(weight.sum())),

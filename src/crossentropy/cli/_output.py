@@ -11,11 +11,12 @@ import numpy as np
 import crossentropy as ce
 
 from ._accumulate import ECE_BINS, HIST_EDGES, Accumulator
+from ._bootstrap import GROUPS, percentile_interval, replicate_ratios
 from ._errors import printable
-from ._evaluate import LOSS_FUNCTIONS, Options
+from ._evaluate import Options
 from ._plan import Plan
 
-__all__ = ["build_result", "print_summary", "to_json"]
+__all__ = ["build_result", "decode_nonfinite", "print_summary", "to_json"]
 
 #: At most this many classes are listed in the readable summary (all of them in --json).
 SUMMARY_CLASSES = 20
@@ -85,8 +86,22 @@ def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[
         options["ignore_index"] = opts.ignore_index
     if categorical:
         options["class_weight"] = None if opts.class_weight is None else list(opts.class_weight)
+    if opts.loss in ("binary", "multilabel") and not opts.focal:
+        options["pos_weight"] = None if opts.pos_weight is None else list(opts.pos_weight)
+    if opts.focal:
+        options["gamma"] = opts.gamma
+        options["alpha"] = None if opts.alpha is None else list(opts.alpha)
     options["sample_weight"] = plan.weight is not None
     dtypes = sorted(acc.dtypes)
+    signature = {
+        "version": ce.__version__,
+        "loss": opts.function,
+        "kind": opts.loss,
+        "options": options,
+        "dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
+        "n": acc.n,
+    }
+    ci = intervals(acc, opts, mean, accuracy)
     return {
         "loss": mean,
         "sum": total,
@@ -108,14 +123,9 @@ def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[
             "above": int(acc.hist[-2]),
             "inf": int(acc.hist[-1]),
         },
-        "signature": {
-            "version": ce.__version__,
-            "loss": LOSS_FUNCTIONS[opts.loss],
-            "kind": opts.loss,
-            "options": options,
-            "dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
-            "n": acc.n,
-        },
+        "ci": ci,
+        "signature": signature,
+        "signature_line": signature_line(signature, opts),
         "inputs": {
             "predictions": plan.preds,
             "labels": plan.labels,
@@ -127,6 +137,73 @@ def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[
     }
 
 
+def intervals(
+    acc: Accumulator, opts: Options, mean: float, accuracy: float | None
+) -> dict[str, Any] | None:
+    """The bootstrap confidence intervals of the mean loss, perplexity and accuracy (see
+    _bootstrap); None with --bootstrap 0. An interval is None where a replicate is not finite
+    (an infinite loss)."""
+    if opts.bootstrap <= 0 or acc.group_loss is None:
+        return None
+    assert acc.group_weight is not None
+    assert acc.group_correct is not None
+    loss_reps, acc_reps = replicate_ratios(
+        opts.seed,
+        opts.bootstrap,
+        [acc.group_loss.value(), acc.group_correct.value()],
+        acc.group_weight.value(),
+    )
+    loss_ci = percentile_interval(loss_reps, opts.confidence)
+    perplexity_ci = None
+    if opts.loss in ("categorical", "sparse") and loss_ci is not None:
+        perplexity_ci = [math.exp(min(v, 709.78)) for v in loss_ci]
+    return {
+        "method": "bootstrap",
+        "replicates": opts.bootstrap,
+        "groups": GROUPS,
+        "seed": opts.seed,
+        "level": opts.confidence,
+        "loss": loss_ci,
+        "perplexity": perplexity_ci,
+        "accuracy": None if accuracy is None else percentile_interval(acc_reps, opts.confidence),
+    }
+
+
+def signature_line(sig: dict[str, Any], opts: Options) -> str:
+    """One line naming everything that fixes the numbers (like sacrebleu's signature).
+
+    >>> from crossentropy.cli._evaluate import Options
+    >>> o = Options(loss="sparse", n_classes=10, from_logits=True)
+    >>> s = {"version": "1.0", "loss": "sparse_categorical_crossentropy", "kind": "sparse",
+    ...      "options": {"from_logits": True, "label_smoothing": 0.0, "ignore_index": None,
+    ...      "class_weight": None, "sample_weight": False}, "dtype": "float32", "n": 2000}
+    >>> signature_line(s, o)
+    'crossentropy:1.0|loss:sparse_categorical_crossentropy|logits:yes|smooth:0|ignore:none|cw:no|sw:no|dtype:float32|n:2000|boot:1000|seed:0|ci:0.95'
+    """
+    o = sig["options"]
+    parts = [
+        f"crossentropy:{sig['version']}",
+        f"loss:{sig['loss']}" + (":multilabel" if sig["kind"] == "multilabel" else ""),
+        f"logits:{'yes' if o['from_logits'] else 'no'}",
+        f"smooth:{o['label_smoothing']:g}",
+    ]
+    if "ignore_index" in o:
+        parts.append(f"ignore:{'none' if o['ignore_index'] is None else o['ignore_index']}")
+    if "class_weight" in o:
+        parts.append(f"cw:{'no' if o['class_weight'] is None else 'yes'}")
+    if "pos_weight" in o:
+        parts.append(f"pw:{'no' if o['pos_weight'] is None else 'yes'}")
+    if "gamma" in o:
+        alpha = "none" if o["alpha"] is None else ",".join(f"{a:g}" for a in o["alpha"])
+        parts.append(f"gamma:{o['gamma']:g}|alpha:{alpha}")
+    parts.append(f"sw:{'yes' if o['sample_weight'] else 'no'}")
+    dtype = sig["dtype"] if isinstance(sig["dtype"], str) else "+".join(sig["dtype"])
+    parts += [f"dtype:{dtype}", f"n:{sig['n']}"]
+    if opts.bootstrap > 0:
+        parts += [f"boot:{opts.bootstrap}", f"seed:{opts.seed}", f"ci:{opts.confidence:g}"]
+    return "|".join(parts)
+
+
 def _class_names(plan: Plan, opts: Options) -> list[str] | None:
     names = plan.class_names
     if names is None:
@@ -135,8 +212,52 @@ def _class_names(plan: Plan, opts: Options) -> list[str] | None:
 
 
 def to_json(result: dict[str, Any]) -> str:
-    """The JSON text; an infinite loss is written ``Infinity``, as Python's json module does."""
-    return json.dumps(result, indent=2)
+    """Strict JSON text (RFC 8259, which has no ``Infinity`` or ``NaN``).
+
+    A non-finite number is written ``null``, and the top-level object ``nonfinite`` maps its
+    JSON Pointer (RFC 6901, e.g. ``/loss``, ``/worst/0/loss``) to ``"inf"``, ``"-inf"`` or
+    ``"nan"``; ``nonfinite`` is ``{}`` when every number is finite.
+
+    >>> to_json({"loss": float("inf"), "n": 3}).replace("\\n", " ")
+    '{ "loss": null, "n": 3, "nonfinite": { "/loss": "inf" } }'
+    """
+    flags: dict[str, str] = {}
+    clean = _finite_only(result, "", flags)
+    clean["nonfinite"] = flags
+    return json.dumps(clean, indent=2, allow_nan=False)
+
+
+def _finite_only(x: Any, pointer: str, flags: dict[str, str]) -> Any:
+    """``x`` with its non-finite floats replaced by None, each recorded in ``flags``."""
+    if isinstance(x, dict):
+        return {k: _finite_only(v, f"{pointer}/{_escape(str(k))}", flags) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_only(v, f"{pointer}/{i}", flags) for i, v in enumerate(x)]
+    if isinstance(x, float) and not math.isfinite(x):
+        flags[pointer] = "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        return None
+    return x
+
+
+def _escape(key: str) -> str:
+    """A JSON Pointer reference token (RFC 6901: ``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def decode_nonfinite(doc: dict[str, Any]) -> dict[str, Any]:
+    """Undo :func:`to_json`'s ``null`` for non-finite numbers in a parsed document (in place).
+
+    >>> decode_nonfinite(json.loads(to_json({"loss": float("inf")})))["loss"]
+    inf
+    """
+    for pointer, value in doc.get("nonfinite", {}).items():
+        *path, last = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        node: Any = doc
+        for t in path:
+            node = node[int(t)] if isinstance(node, list) else node[t]
+        key: Any = int(last) if isinstance(node, list) else last
+        node[key] = float(value)
+    return doc
 
 
 def _num(x: float | None, digits: int = 6) -> str:
@@ -170,28 +291,34 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     how = "--loss" if inp["detected"] == "chosen with --loss" else inp["detected"]
     head = Text(sig["loss"], style="bold")
     head.append(f" ({how})" + "".join(f", {f}" for f in flags))
-    console.print(head)
+    # soft_wrap: a pipe gets rich's 80 columns, and the head line is longer with many options;
+    # it stays one line (a terminal folds it itself)
+    console.print(head, soft_wrap=True)
     dtype = sig["dtype"] if isinstance(sig["dtype"], str) else ", ".join(sig["dtype"])
     files = f" ({inp['files']} files)" if inp["files"] > 1 else ""
-    console.print(f"predictions: {printable(inp['predictions'])}{files}")
+    console.print(f"predictions: {printable(inp['predictions'])}{files}", soft_wrap=True)
     console.print(
         f"labels: {printable(inp['labels'])}"
-        + (f"; weights: {printable(inp['sample_weight'])}" if inp["sample_weight"] else "")
+        + (f"; weights: {printable(inp['sample_weight'])}" if inp["sample_weight"] else ""),
+        soft_wrap=True,
     )
     console.print(f"{result['rows']} rows, {inp['classes']} columns, {dtype}")
 
+    ci = result.get("ci")
     t = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
     t.add_column("metric")
     t.add_column("value", justify="right")
-    t.add_row("mean loss", _num(result["loss"], 8))
+    if ci is not None:
+        t.add_column("interval", justify="left")
+    t.add_row("mean loss", _num(result["loss"], 8), *_interval(ci, "loss", 6))
     t.add_row("sum", _num(result["sum"], 8))
     t.add_row("n", str(result["n"]))
     if result["weight_sum"] != result["n"]:
         t.add_row("weight sum", _num(result["weight_sum"]))
     if result["perplexity"] is not None:
-        t.add_row("perplexity", _num(result["perplexity"]))
+        t.add_row("perplexity", _num(result["perplexity"]), *_interval(ci, "perplexity", 6))
     label = "accuracy" if sig["kind"] != "multilabel" else "accuracy (per label)"
-    t.add_row(label, _fixed(result["accuracy"]))
+    t.add_row(label, _fixed(result["accuracy"]), *_interval(ci, "accuracy", 0))
     if result["top_k"] is not None:
         t.add_row(f"top-{result['top_k']['k']} accuracy", _fixed(result["top_k"]["accuracy"]))
     t.add_row(f"ECE ({ECE_BINS} bins)", _fixed(result["ece"]))
@@ -254,6 +381,19 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
                 cells += [_ids(w["labels"]), _ids(w["predicted"])]
             wt.add_row(*cells)
         console.print(wt)
+    if "signature_line" in result:
+        console.print(f"signature: {printable(result['signature_line'])}", soft_wrap=True)
+
+
+def _interval(ci: dict[str, Any] | None, key: str, digits: int) -> list[str]:
+    """The cell of a confidence interval (none without --bootstrap; "-" where undefined)."""
+    if ci is None:
+        return []
+    v = ci[key]
+    if v is None:
+        return ["-"]
+    shown = [_fixed(x) if digits == 0 else _num(x, digits) for x in v]
+    return [f"{ci['level'] * 100:g}% CI [{shown[0]}, {shown[1]}]"]
 
 
 def _fixed(x: float | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import crossentropy as ce
 
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "predictions",
         nargs="?",
         metavar="PREDICTIONS",
-        help="predictions file (.npy, .npz, .csv, .tsv, .parquet) or a glob of shards",
+        help="predictions file (.npy, .npz, .csv, .tsv, .csv.gz, .parquet, .jsonl, .json, "
+        ".arrow/.feather), a glob of shards, or - for stdin",
     )
     ev.add_argument(
         "--example",
@@ -93,9 +95,29 @@ def build_parser() -> argparse.ArgumentParser:
     loss = ev.add_argument_group("loss")
     loss.add_argument(
         "--loss",
-        choices=("auto", *KINDS),
+        choices=("auto", *KINDS, "focal"),
         default="auto",
-        help="which cross-entropy (default: auto, detected from the shapes and first rows)",
+        help="which cross-entropy (default: auto, detected from the shapes and first rows); "
+        "focal: the focal loss of the detected kind (binary_focal_crossentropy or "
+        "categorical_focal_crossentropy)",
+    )
+    loss.add_argument(
+        "--gamma",
+        type=float,
+        default=None,
+        metavar="G",
+        help="focusing parameter of --loss focal, >= 0 (default: 2)",
+    )
+    loss.add_argument(
+        "--alpha",
+        metavar="A|A0,A1,...",
+        help="balancing weight of --loss focal: one value (binary, multilabel), or one or one "
+        "per class (categorical, sparse)",
+    )
+    loss.add_argument(
+        "--pos-weight",
+        metavar="W|W0,W1,...|FILE",
+        help="weight of the positive term (binary: one value; multilabel: one, or one per label)",
     )
     loss.add_argument(
         "--ignore-index",
@@ -120,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--json",
         action="store_true",
-        help="print the results as JSON (keys: loss, sum, n, accuracy, ..., signature)",
+        help="print the results as strict JSON (keys: loss, sum, n, accuracy, ..., signature; "
+        "an infinite number is null, its pointer listed in nonfinite)",
     )
     out.add_argument(
         "--report",
@@ -143,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="progress bar on stderr (default: only when stderr is a terminal)",
     )
+    _add_interval_options(out)
     run = ev.add_argument_group("execution")
     run.add_argument(
         "--dask",
@@ -164,4 +188,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per chunk (default: about 4 MiB of predictions)",
     )
     run.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _add_compare(sub, ev)
     return parser
+
+
+def _add_interval_options(group: Any) -> None:
+    group.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="B",
+        help="bootstrap replicates of the confidence intervals (default: 1000; 0 for none)",
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default: 0)"
+    )
+    group.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        metavar="LEVEL",
+        help="level of the confidence intervals (default: 0.95)",
+    )
+
+
+COMPARE_DESCRIPTION = """\
+Compare two models' predictions on the same labels (model A minus model B):
+the mean per-sample loss difference with a paired bootstrap confidence interval
+and p-value, the accuracy difference with McNemar's test, per-class
+differences and the rows where the two disagree most. A and B are streamed
+side by side in chunks; the loss is detected as for eval.
+"""
+
+COMPARE_EPILOG = """\
+examples:
+  crossentropy compare a.npy b.npy --labels labels.npy --from-logits
+  crossentropy compare a.csv b.csv --labels label --json
+  crossentropy compare "a/*.parquet" "b/*.parquet" --labels label --from-logits \\
+      --dask tcp://127.0.0.1:8786
+
+exit status: 0 success; 2 bad input or usage (one line on stderr); 141 stdout
+closed by its reader (| head); 1 a bug.
+See docs/cli.md for the definitions of every number.
+"""
+
+
+def _add_compare(sub: Any, ev: argparse.ArgumentParser) -> None:
+    cp = sub.add_parser(
+        "compare",
+        help="compare two models' predictions on the same labels (paired bootstrap, McNemar)",
+        description=COMPARE_DESCRIPTION,
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cp.add_argument("predictions", metavar="A", help="model A's predictions (a file or a glob)")
+    cp.add_argument(
+        "predictions_b", metavar="B", help="model B's predictions (same rows, same classes)"
+    )
+    # The options of eval, in the same groups (one definition of each).
+    skip = {"predictions", "example", "help", "worst"}
+    for group in ev._action_groups:
+        if group.title in ("positional arguments", "options"):
+            continue
+        target = cp.add_argument_group(group.title)
+        for action in group._group_actions:
+            if action.dest not in skip:
+                target._add_action(action)
+    cp.add_argument(
+        "--worst",
+        type=int,
+        default=5,
+        metavar="N",
+        help="how many of the rows where A and B differ most to list (default: 5)",
+    )

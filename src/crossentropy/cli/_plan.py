@@ -10,8 +10,10 @@ file (``--labels target``).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,9 @@ import numpy as np
 
 from ._errors import CLIError
 from ._evaluate import KINDS, Unit, peek
+from ._lists import class_names
 from ._sources import (
+    KEYED,
     FileSpec,
     csv_index_column,
     file_format,
@@ -56,6 +60,61 @@ class Plan:
     class_names: list[str] | None = None
     example: bool = False
     notes: list[str] = field(default_factory=list)
+
+
+#: What the first bytes of stdin say about its format.
+_MAGIC = (
+    (b"\x93NUMPY", ".npy"),
+    (b"PK\x03\x04", ".npz"),
+    (b"PK\x05\x06", ".npz"),
+    (b"PAR1", ".parquet"),
+    (b"ARROW1", ".arrow"),
+    (b"\xff\xff\xff\xff", ".arrow"),  # an Arrow IPC stream
+)
+
+
+def spool_stdin() -> str:
+    """Copy stdin to a temporary file (in 1 MiB blocks: bounded memory; the readers read a file
+    more than once) named after its format, sniffed from its first bytes: .npy, .npz,
+    .parquet, Arrow IPC, gzip (CSV or JSON Lines inside), JSON Lines or JSON (``{`` or ``[``),
+    else CSV. The file is removed at exit."""
+    import atexit
+    import gzip
+    import shutil
+    import tempfile
+
+    src = sys.stdin.buffer if sys.stdin is not None else None
+    if src is None:
+        raise CLIError("-: stdin is closed; pass a file.")
+    fd, tmp = tempfile.mkstemp(prefix="crossentropy-stdin-")
+    atexit.register(_remove, tmp)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(src, out, 2**20)
+    with open(tmp, "rb") as f:
+        head = f.read(64)
+    ext = next((e for magic, e in _MAGIC if head.startswith(magic)), None)
+    if ext is None:
+        gz = head.startswith(b"\x1f\x8b")
+        text = head
+        if gz:
+            try:
+                with gzip.open(tmp, "rb") as g:
+                    text = g.read(64)
+            except (OSError, EOFError):
+                text = b""
+        first = text.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        ext = ".jsonl" if first == b"{" else ".json" if first == b"[" else ".csv"
+        if gz:
+            ext += ".gz"
+    path = tmp + ext
+    os.replace(tmp, path)
+    atexit.register(_remove, path)
+    return path
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _has_glob(s: str) -> bool:
@@ -103,10 +162,10 @@ class _Source:
 
 def _in_preds(value: str, first_preds: str, fmt: str) -> bool:
     """Whether ``value`` names a key or columns of the predictions file."""
-    if fmt not in ("npz", "csv", "parquet"):
+    if fmt == "npy":
         return False
     fields = list_fields(first_preds, fmt)
-    if fmt == "npz":
+    if fmt in KEYED:
         return value in fields
     try:
         match_columns(first_preds, fields, value)
@@ -128,12 +187,12 @@ def _resolve_role(
     if _in_preds(value, first, fmt):
         return _Source(preds.paths, value, True, f"{value!r} in {preds.display}")
     pattern, selector = split_spec(value)
-    if not _has_glob(pattern) and not os.path.exists(pattern) and fmt in ("npz", "csv", "parquet"):
+    if not _has_glob(pattern) and not os.path.exists(pattern) and fmt != "npy":
         fields = list_fields(first, fmt)
         shown = ", ".join(fields[:20])
         raise CLIError(
             f"{flag} {value}: no such file, and {first} has no such "
-            f"{'key' if fmt == 'npz' else 'column'} (it has: {shown})."
+            f"{'key' if fmt in KEYED else 'column'} (it has: {shown})."
         )
     paths = _expand(pattern, flag)
     if len(paths) != len(preds.paths):
@@ -151,7 +210,7 @@ def _default_key(first: str, fmt: str, keys: tuple[str, ...], what: str, flag: s
             return k
     shown = ", ".join(fields[:20])
     raise CLIError(
-        f"{first}: found no {what} {'key' if fmt == 'npz' else 'column'} (looked for "
+        f"{first}: found no {what} {'key' if fmt in KEYED else 'column'} (looked for "
         f"{', '.join(keys)}; the file has: {shown}); name it with {flag}."
     )
 
@@ -171,12 +230,17 @@ def make_plan(args: Any) -> Plan:
         preds_value = args.predictions
         labels_value = args.labels
     pattern, pred_sel = split_spec(preds_value)
+    stdin = pattern == "-"
+    if stdin:
+        pattern = spool_stdin()
     preds_paths = _expand(pattern, "predictions")
     fmt = file_format(preds_paths[0])
     for p in preds_paths[1:]:
         if file_format(p) != fmt:
             raise CLIError(f"{p}: all prediction files must have one format; the first is {fmt}.")
     display = f"{os.path.basename(pattern)} (bundled example)" if example else preds_value
+    if stdin:
+        display = f"- (stdin, read as {fmt})"
     preds = _Source(preds_paths, pred_sel, True, display)
 
     if labels_value is None:
@@ -190,6 +254,9 @@ def make_plan(args: Any) -> Plan:
     assert labels is not None
     weight = _resolve_role(args.sample_weight, "weight", preds, fmt, "--sample-weight")
 
+    given_names = None
+    if getattr(args, "class_names", None) is not None:
+        given_names = tuple(class_names(args.class_names))
     units = []
     for i, ppath in enumerate(preds_paths):
         roles: dict[str, list[tuple[str, Any]]] = {ppath: []}  # the predictions file first
@@ -204,7 +271,22 @@ def make_plan(args: Any) -> Plan:
                 taken.extend(sel)
         psel = _pred_selector(ppath, fmt, pred_sel, taken)
         roles.setdefault(ppath, []).insert(0, ("preds", psel))
-        files = tuple(FileSpec(path, file_format(path), tuple(rs)) for path, rs in roles.items())
+        # String labels ("dog") map through --class-names, or else the prediction columns'
+        # names (a table whose columns are cat, dog, bird)
+        names = given_names
+        names_from = "--class-names"
+        if names is None and isinstance(psel, tuple) and len(psel) >= 2:
+            names, names_from = tuple(psel), "the prediction columns"
+        files = tuple(
+            FileSpec(
+                path,
+                file_format(path),
+                tuple(rs),
+                names if any(r == "labels" for r, _ in rs) else None,
+                names_from,
+            )
+            for path, rs in roles.items()
+        )
         units.append(Unit(i, ppath, files))
 
     plan = Plan(
@@ -262,7 +344,7 @@ def _selector(path: str, selector: str | None, role: str) -> Any:
             raise CLIError(f"{path}: a .npy file holds one array; drop ':{selector}'.")
         return None
     fields = list_fields(path, fmt)
-    if fmt == "npz":
+    if fmt in KEYED:
         if selector is None:
             keys = {"preds": PRED_KEYS, "labels": LABEL_KEYS}.get(role, WEIGHT_KEYS)
             flag = {"preds": "PREDICTIONS:KEY", "labels": "--labels"}.get(role, "--sample-weight")
@@ -279,7 +361,7 @@ def _pred_selector(path: str, fmt: str, selector: str | None, taken: list[str]) 
     if selector is not None or fmt == "npy":
         return _selector(path, selector, "preds")
     fields = list_fields(path, fmt)
-    if fmt == "npz":
+    if fmt in KEYED:
         return _default_key(path, fmt, PRED_KEYS, "predictions", "PREDICTIONS:KEY")
     rest = tuple(c for c in fields if c not in taken)
     if not rest:

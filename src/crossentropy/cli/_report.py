@@ -17,9 +17,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from ._errors import CLIError, missing_extra
 
-__all__ = ["check_report_path", "render_report", "write_atomic"]
+__all__ = ["check_report_path", "render_comparison", "render_report", "write_atomic"]
 
 REPORT_KINDS = {".html": "html", ".htm": "html", ".png": "png"}
 #: Classes drawn in the per-class panel (those with the highest loss).
@@ -68,6 +70,11 @@ def _figure(result: dict[str, Any]) -> Any:
     return fig
 
 
+#: The reliability panel's colours (every one of them is in its legend).
+OBSERVED_COLOUR = "#4C72B0"
+GAP_COLOUR = "#C44E52"
+
+
 def _reliability(ax: Any, result: dict[str, Any]) -> None:
     kind = result["signature"]["kind"]
     bins = result["calibration"]
@@ -75,15 +82,20 @@ def _reliability(ax: Any, result: dict[str, Any]) -> None:
     centers = [(b["lo"] + b["hi"]) / 2 for b in bins if b["weight"] > 0]
     acc = [b["accuracy"] for b in bins if b["weight"] > 0]
     conf = [b["confidence"] for b in bins if b["weight"] > 0]
-    ax.bar(centers, acc, width=width * 0.95, color="#4C72B0", label="observed")
+    ax.bar(centers, acc, width=width * 0.95, color=OBSERVED_COLOUR, label="observed")
+    # The gap is drawn opaque and unfilled (hatched outline): a translucent fill over the
+    # observed bar (an under-confident bin) would blend into a colour the legend does not show.
+    lo = [min(c, a) for c, a in zip(conf, acc, strict=True)]
     ax.bar(
         centers,
-        [c - a for c, a in zip(conf, acc, strict=True)],
-        bottom=acc,
+        [abs(c - a) for c, a in zip(conf, acc, strict=True)],
+        bottom=lo,
         width=width * 0.95,
-        color="#DD8452",
-        alpha=0.45,
-        label="gap to confidence",
+        fill=False,
+        edgecolor=GAP_COLOUR,
+        hatch="///",
+        linewidth=1.0,
+        label="gap to mean confidence",
     )
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.set_xlim(0, 1)
@@ -166,6 +178,122 @@ def _html(result: dict[str, Any], png: bytes) -> str:
         f"src='data:image/png;base64,{img}'>\n"
         "</body></html>\n"
     )
+
+
+A_COLOUR, B_COLOUR = "#4C72B0", "#DD8452"
+
+
+def _comparison_figure(result: dict[str, Any]) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(15, 4.6), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    diff = result["difference"]
+    boot = diff["bootstrap"]
+    if boot is not None and boot["histogram"] is not None:
+        h = boot["histogram"]
+        ax1.stairs(h["counts"], h["edges"], fill=True, color="#8172B3", label="replicates")
+        ax1.axvline(diff["loss"], color="k", lw=1.5, label=f"observed {diff['loss']:+.4g}")
+        if boot["loss_ci"] is not None:
+            for v in boot["loss_ci"]:
+                ax1.axvline(v, color="k", ls="--", lw=1)
+            ax1.plot([], [], "k--", lw=1, label=f"{boot['level'] * 100:g}% interval")
+        ax1.axvline(0.0, color="#C44E52", lw=1, label="no difference")
+        ax1.legend(loc="upper left", fontsize="small")
+        ax1.set_title(f"bootstrap of mean loss A - B (p = {boot['loss_p_value']:.3g})")
+    else:
+        ax1.set_title("no bootstrap (--bootstrap 0, or an infinite loss)")
+    ax1.set_xlabel("mean loss difference, A - B")
+    for res, colour, name in ((result["a"], A_COLOUR, "A"), (result["b"], B_COLOUR, "B")):
+        bins = [b for b in res["calibration"] if b["weight"] > 0]
+        ax2.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            "o-",
+            color=colour,
+            label=f"{name} (ECE {res['ece']:.4f})" if res["ece"] is not None else name,
+        )
+    ax2.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    ax2.set_xlim(0, 1)
+    ax2.set_ylim(0, 1)
+    ax2.set_xlabel("mean confidence of the bin")
+    ax2.set_ylabel("observed accuracy / frequency")
+    ax2.set_title("reliability")
+    ax2.legend(loc="upper left", fontsize="small")
+    classes = [c for c in result["per_class"] if c["loss_difference"] is not None]
+    classes = [c for c in classes if np.isfinite(c["loss_difference"])]
+    shown = sorted(classes, key=lambda c: -abs(c["loss_difference"]))[:MAX_BARS]
+    shown.reverse()
+    values = [c["loss_difference"] for c in shown]
+    colours = [A_COLOUR if v < 0 else B_COLOUR for v in values]
+    ax3.barh(range(len(shown)), values, color=colours)
+    ax3.set_yticks(
+        range(len(shown)), [str(c.get("name", c["class"])) for c in shown], fontsize="small"
+    )
+    ax3.axvline(0.0, color="k", lw=0.8)
+    from matplotlib.patches import Patch
+
+    ax3.legend(
+        handles=[
+            Patch(color=A_COLOUR, label="A lower loss"),
+            Patch(color=B_COLOUR, label="B lower loss"),
+        ],
+        loc="lower right",
+        fontsize="small",
+    )
+    ax3.set_xlabel("mean loss A - B")
+    ax3.set_title("per-class loss difference")
+    sig = result["signature"]
+    fig.suptitle(f"compare: {sig['loss']} ({sig['kind']}), n = {result['n']}")
+    return fig
+
+
+def render_comparison(result: dict[str, Any], kind: str) -> bytes:
+    """The comparison report's bytes (PNG, or an HTML page embedding it)."""
+    fig = _comparison_figure(result)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    png = buf.getvalue()
+    if kind == "png":
+        return png
+    diff, boot = result["difference"], result["difference"]["bootstrap"]
+    mc = diff["mcnemar"]
+    rows = [
+        ("loss function", result["signature"]["loss"]),
+        ("A", result["inputs"]["a"]),
+        ("B", result["inputs"]["b"]),
+        ("labels", result["inputs"]["labels"]),
+        ("n", result["n"]),
+        ("mean loss A", result["a"]["loss"]),
+        ("mean loss B", result["b"]["loss"]),
+        ("mean loss A - B", diff["loss"]),
+        ("interval", None if boot is None else boot["loss_ci"]),
+        ("p (paired bootstrap)", None if boot is None else boot["loss_p_value"]),
+        ("accuracy A", result["a"]["accuracy"]),
+        ("accuracy B", result["b"]["accuracy"]),
+        ("accuracy A - B", diff["accuracy"]),
+        (
+            f"McNemar ({mc['method']})",
+            f"A only {mc['a_only']}, B only {mc['b_only']}, p = {mc['p_value']}",
+        ),
+        ("signature", result["signature_line"]),
+    ]
+    body = "\n".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape('-' if v is None else str(v))}</td></tr>"
+        for k, v in rows
+    )
+    img = base64.b64encode(png).decode("ascii")
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        "<title>crossentropy compare</title>"
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+        "img{max-width:100%}</style></head><body>\n"
+        "<h1>crossentropy compare</h1>\n"
+        f"<table>\n{body}\n</table>\n"
+        f"<img alt='bootstrap distribution, reliability of A and B, per-class differences' "
+        f"src='data:image/png;base64,{img}'>\n"
+        "</body></html>\n"
+    ).encode()
 
 
 def write_atomic(path: str, data: bytes) -> None:

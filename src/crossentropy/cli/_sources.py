@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
+import gzip
+import json
 import math
 import mmap
 import os
@@ -28,10 +31,10 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -39,6 +42,7 @@ from ._errors import CLIError, missing_extra
 
 __all__ = [
     "FORMATS",
+    "KEYED",
     "FileSpec",
     "Reader",
     "file_format",
@@ -52,16 +56,32 @@ FORMATS = {
     ".npz": "npz",
     ".csv": "csv",
     ".tsv": "csv",
+    ".csv.gz": "csv",
+    ".tsv.gz": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".json": "json",
+    ".json.gz": "json",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
 }
+
+#: Formats whose fields are keys naming one array each (like .npz): a selector is one key.
+KEYED = ("npz", "jsonl", "json")
 
 _PAGE = mmap.PAGESIZE
 
 
 def file_format(path: str) -> str:
-    """The format of ``path``, from its extension."""
-    ext = os.path.splitext(path)[1].lower()
+    """The format of ``path``, from its extension (``.csv.gz``: a gzip-compressed CSV)."""
+    root, ext = os.path.splitext(path)
+    ext = ext.lower()
+    if ext == ".gz":
+        ext = os.path.splitext(root)[1].lower() + ext
     try:
         return FORMATS[ext]
     except KeyError:
@@ -86,6 +106,41 @@ class FileSpec:
     path: str
     fmt: str
     roles: tuple[tuple[str, Any], ...]
+    #: Class names that string labels map to (their index is the class id), and where they
+    #: come from (for the error of a label that is none of them).
+    label_names: tuple[str, ...] | None = None
+    names_from: str = ""
+
+
+def label_ids(
+    cells: list[Any], spec: FileSpec, where: Callable[[int], str], what: str
+) -> list[float]:
+    """Labels that may be class names: a name's index, or else the number the cell holds."""
+    names = {n: i for i, n in enumerate(spec.label_names or ())}
+    out: list[float] = []
+    for i, cell in enumerate(cells):
+        text = cell.strip() if isinstance(cell, str) else cell
+        if isinstance(text, str) and text in names:
+            out.append(float(names[text]))
+            continue
+        try:
+            if isinstance(text, bool) or text is None:
+                raise ValueError
+            out.append(float(text))
+        except (TypeError, ValueError):
+            shown = "null" if text is None else repr(text)[:60]
+            if spec.label_names is None:
+                hint = "pass --class-names to map names to class ids"
+            else:
+                listed = ", ".join(spec.label_names[:20])
+                more = ", ..." if len(spec.label_names) > 20 else ""
+                hint = f"the classes ({spec.names_from}) are: {listed}{more}"
+                if spec.names_from != "--class-names":
+                    hint += " (pass --class-names to name them)"
+            raise CLIError(
+                f"{spec.path}: {where(i)}, {what}: label {shown} is not a class name; {hint}."
+            ) from None
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,6 +164,16 @@ def list_fields(path: str, fmt: str) -> list[str]:
         names = [n for n in schema.names if not n.startswith("__index_level_")]
         _check_unique(path, list(schema.names))
         return names
+    if fmt == "arrow":
+        f = _arrow_file(path)
+        try:
+            names = list(f.schema_arrow.names)
+        finally:
+            f.close()
+        _check_unique(path, names)
+        return names
+    if fmt in ("jsonl", "json"):
+        return list(_first_json_record(path, fmt)[0])
     return []
 
 
@@ -635,12 +700,28 @@ def _split_line(path: str, line: str, delim: str, lineno: int) -> list[str]:
         return []
 
 
+def open_text(path: str) -> Any:
+    """A text file (UTF-8; a byte-order mark dropped), gunzipped as a stream for ``.gz``."""
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+#: What reading a damaged gzip stream raises (BadGzipFile is an OSError).
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def gzip_damage(path: str, err: BaseException) -> CLIError:
+    what = "it ends early" if isinstance(err, EOFError) else _one_line(err)
+    return CLIError(f"{path}: not a readable gzip file ({what}).")
+
+
 def _first_lines(path: str, count: int) -> list[tuple[int, str]]:
     """Up to ``count`` non-blank lines of a text file, with their 1-based numbers."""
     out: list[tuple[int, str]] = []
     try:
         # utf-8-sig: a byte-order mark is not part of the first cell
-        with open(path, encoding="utf-8-sig", newline="") as f:
+        with open_text(path) as f:
             for number, line in enumerate(f, 1):
                 if line.strip():
                     out.append((number, line))
@@ -648,13 +729,15 @@ def _first_lines(path: str, count: int) -> list[tuple[int, str]]:
                         break
     except UnicodeDecodeError:
         raise CLIError(f"{path}: not a text file (could not decode it as UTF-8).") from None
+    except GZIP_ERRORS as err:
+        raise gzip_damage(path, err) from None
     return out
 
 
 def _csv_header(path: str) -> tuple[list[str], bool, str]:
     """Column names (``0, 1, ...`` without a header line), whether there is a header, and the
     delimiter (tab for .tsv, else comma)."""
-    delim = "\t" if path.lower().endswith(".tsv") else ","
+    delim = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
     first = _first_lines(path, 1)
     if not first:
         raise CLIError(f"{path}: the file is empty.")
@@ -686,7 +769,7 @@ def _check_unique(path: str, names: list[str]) -> None:
 def csv_index_column(path: str, count: int = 1000) -> bool:
     """Whether the first column of a header-less text file holds the row numbers 0, 1, 2, ...
     (at least 3 rows), as pandas' ``DataFrame.to_csv(header=False)`` writes its index."""
-    delim = "\t" if path.lower().endswith(".tsv") else ","
+    delim = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
     lines = _first_lines(path, count)
     if len(lines) < 3:
         return False
@@ -708,6 +791,7 @@ class CsvReader(Reader):
     def __init__(self, spec: FileSpec) -> None:
         _check_exists(spec.path)
         self.path = spec.path
+        self.spec = spec
         self.roles = tuple(r for r, _ in spec.roles)
         self.names, header, self.delim = _csv_header(spec.path)
         self.header = header
@@ -720,16 +804,19 @@ class CsvReader(Reader):
         self.usecols = sorted({c for cols in self.cols.values() for c in cols})
         self._pos_in_use = {c: i for i, c in enumerate(self.usecols)}
         self.n_rows = None
-        self._f = open(spec.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._f = open_text(spec.path)
         self._line = 0
         self._row = 0
         self._chunk_row0 = 0
         self._chunk_lines: list[int] = []
         if header:
-            for line in self._f:
-                self._line += 1
-                if line.strip():
-                    break
+            try:
+                for line in self._f:
+                    self._line += 1
+                    if line.strip():
+                        break
+            except GZIP_ERRORS as err:
+                raise gzip_damage(spec.path, err) from None
         self.bytes_read = 0
 
     def _next_lines(self, n: int) -> tuple[list[str], list[int]]:
@@ -750,6 +837,8 @@ class CsvReader(Reader):
             raise CLIError(
                 f"{self.path}: line {self._line + 1}: not UTF-8 text; save the file as UTF-8."
             ) from None
+        except GZIP_ERRORS as err:
+            raise gzip_damage(self.path, err) from None
         return lines, numbers
 
     def _check_fields(self, lines: list[str], numbers: list[int]) -> None:
@@ -793,7 +882,7 @@ class CsvReader(Reader):
                     quotechar='"',
                 )
             except ValueError as err:
-                self._raise_bad_cell(lines, err)
+                data = self._with_label_names(lines, err)
         out = {}
         for role in self.roles:
             idx = [self._pos_in_use[c] for c in self.cols[role]]
@@ -801,7 +890,43 @@ class CsvReader(Reader):
             out[role] = arr if self.two_d[role] else arr[:, 0]
         return out
 
-    def _raise_bad_cell(self, lines: list[str], err: ValueError) -> None:
+    def _with_label_names(self, lines: list[str], err: ValueError) -> Any:
+        """The chunk parsed with its label cells read as class names (or numbers); any other
+        cell that is not a number is an error naming it."""
+        label_cols = set(self.cols.get("labels", []))
+        others = [c for c in self.usecols if c not in label_cols]
+        if not label_cols or self.spec.label_names is None:  # no names to map them to
+            self._raise_bad_cell(lines, err)
+        data = np.zeros((len(lines), len(self.usecols)))
+        if others:
+            try:
+                part = np.loadtxt(
+                    lines,
+                    delimiter=self.delim,
+                    usecols=others,
+                    dtype=np.float64,
+                    ndmin=2,
+                    comments=None,
+                    quotechar='"',
+                )
+            except ValueError as err2:
+                self._raise_bad_cell(lines, err2)
+            for k, c in enumerate(others):
+                data[:, self._pos_in_use[c]] = part[:, k]
+        rows = [
+            _split_line(self.path, line, self.delim, self._chunk_lines[i])
+            for i, line in enumerate(lines)
+        ]
+        for c in sorted(label_cols):
+            data[:, self._pos_in_use[c]] = label_ids(
+                [r[c] for r in rows],
+                self.spec,
+                lambda i: self.row_name(self._chunk_row0 + i),
+                f"column {self.names[c]!r}",
+            )
+        return data
+
+    def _raise_bad_cell(self, lines: list[str], err: ValueError) -> NoReturn:
         for i, line in enumerate(lines):
             row = self._chunk_row0 + i
             fields = _split_line(self.path, line, self.delim, self._chunk_lines[i])
@@ -854,28 +979,14 @@ class ParquetReader(Reader):
 
     def __init__(self, spec: FileSpec) -> None:
         _check_exists(spec.path)
-        pq = _pyarrow_parquet(spec.path)
+        _pyarrow_parquet(spec.path)
         import pyarrow as pa
 
         self._pa = pa
         self.path = spec.path
         self.roles = tuple(r for r, _ in spec.roles)
         self.cols = {role: tuple(sel) for role, sel in spec.roles}
-        try:
-            # Streamed column chunks (no pre-buffering of whole row groups): memory then grows
-            # with the number of columns read (their pages), not with the rows of a row group.
-            self._pf = pq.ParquetFile(spec.path, pre_buffer=False, buffer_size=2**16)
-        except Exception as err:
-            raise CLIError(
-                f"{spec.path}: not a readable Parquet file ({_one_line(err)})."
-            ) from None
-        try:
-            schema = self._pf.schema_arrow
-            self.n_rows = int(self._pf.metadata.num_rows)
-        except Exception as err:
-            raise CLIError(
-                f"{spec.path}: not a readable Parquet file ({_one_line(err)})."
-            ) from None
+        self._pf, schema, self.n_rows = self._open_file(spec.path)
         _check_unique(spec.path, list(schema.names))
         for c in (c for cols in self.cols.values() for c in cols):
             if schema.get_field_index(c) < 0:
@@ -911,6 +1022,22 @@ class ParquetReader(Reader):
         self._buffered = 0
         self._row = 0
         self._widths: dict[str, int] = {}
+
+    KIND = "Parquet"
+
+    def _open_file(self, path: str) -> tuple[Any, Any, int | None]:
+        """The file, its Arrow schema and its rows."""
+        pq = _pyarrow_parquet(path)
+        try:
+            # Streamed column chunks (no pre-buffering of whole row groups): memory then grows
+            # with the number of columns read (their pages), not with the rows of a row group.
+            pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=2**16)
+        except Exception as err:
+            raise CLIError(f"{path}: not a readable Parquet file ({_one_line(err)}).") from None
+        try:
+            return pf, pf.schema_arrow, int(pf.metadata.num_rows)
+        except Exception as err:
+            raise CLIError(f"{path}: not a readable Parquet file ({_one_line(err)}).") from None
 
     def _check_physical_types(self) -> None:
         """Every column chunk stores the physical type the schema announces. pyarrow checks
@@ -981,8 +1108,8 @@ class ParquetReader(Reader):
         except (pa.lib.ArrowException, OSError) as err:
             # a damaged page or row group (pyarrow checks what it decodes); not a CLIError
             raise CLIError(
-                f"{self.path}: rows from {self._row} cannot be read, the Parquet file is damaged "
-                f"({_one_line(err)})."
+                f"{self.path}: rows from {self._row} cannot be read, the {self.KIND} file is "
+                f"damaged ({_one_line(err)})."
             ) from None
 
     def _convert(self, role: str, table: Any, row0: int) -> Any:
@@ -1055,7 +1182,7 @@ class ParquetReader(Reader):
                 )
             except (self._pa.lib.ArrowException, OSError) as err:
                 raise CLIError(
-                    f"{self.path}: not a readable Parquet file ({_one_line(err)})."
+                    f"{self.path}: not a readable {self.KIND} file ({_one_line(err)})."
                 ) from None
             value = None if first is None or first.num_rows == 0 else first.column(0)[0]
             items = value.values if value is not None and value.is_valid else None
@@ -1077,11 +1204,306 @@ class ParquetReader(Reader):
             closer()
 
 
+# --------------------------------------------------------------------------------------------
+# JSON Lines (.jsonl, one object per line) and JSON (.json, read whole)
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads(text: str) -> Any:
+    """Strict JSON (``NaN`` and ``Infinity`` refused)."""
+    return json.loads(text, parse_constant=_json_constant)
+
+
+@functools.lru_cache(maxsize=4)
+def _json_document(path: str, mtime: int, size: int) -> list[dict[str, Any]]:
+    """A .json file's records: a list of objects, or an object of equal-length arrays."""
+    try:
+        with open_text(path) as f:
+            doc = _loads(f.read())
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: not a text file (could not decode it as UTF-8).") from None
+    except ValueError as err:
+        raise CLIError(f"{path}: not valid JSON ({_one_line(err)}).") from None
+    if isinstance(doc, dict):
+        lengths = {k: len(v) for k, v in doc.items() if isinstance(v, list)}
+        if len(lengths) != len(doc) or len(set(lengths.values())) > 1:
+            raise CLIError(
+                f"{path}: a JSON object must map each key to an array of one value per row, all "
+                f"of one length; got lengths {lengths}."
+            )
+        keys = list(doc)
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*doc.values(), strict=True)]
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise CLIError(
+            f"{path}: expected a JSON array of objects (one per row) or an object of arrays."
+        )
+    return doc
+
+
+def _json_records(path: str) -> list[dict[str, Any]]:
+    st = os.stat(path)
+    return _json_document(path, st.st_mtime_ns, st.st_size)
+
+
+def _first_json_record(path: str, fmt: str) -> tuple[dict[str, Any], int]:
+    """The first record and its line number (0 for .json)."""
+    if fmt == "json":
+        records = _json_records(path)
+        if not records:
+            raise CLIError(f"{path}: the file holds no rows.")
+        return records[0], 0
+    first = _first_lines(path, 1)
+    if not first:
+        raise CLIError(f"{path}: the file is empty.")
+    number, line = first[0]
+    return _parse_record(path, line, number), number
+
+
+def _parse_record(path: str, line: str, number: int) -> dict[str, Any]:
+    try:
+        obj = _loads(line)
+    except ValueError as err:
+        raise CLIError(f"{path}: line {number}: not valid JSON ({_one_line(err)}).") from None
+    if not isinstance(obj, dict):
+        raise CLIError(f"{path}: line {number}: expected a JSON object, got {type(obj).__name__}.")
+    return obj
+
+
+class JsonlReader(Reader):
+    """Rows of a .jsonl file (one JSON object per line, e.g. ``{"label": 3, "logits": [...]}``),
+    parsed chunk by chunk; each role is one key, holding a number or a list of numbers."""
+
+    def __init__(self, spec: FileSpec) -> None:
+        _check_exists(spec.path)
+        self.path = spec.path
+        self.spec = spec
+        self.roles = tuple(r for r, _ in spec.roles)
+        self.keys = {role: str(sel) for role, sel in spec.roles}
+        self.n_rows = None
+        self._row = 0
+        self._chunk_row0 = 0
+        self._chunk_lines: list[int] = []
+        first, _ = _first_json_record(spec.path, self._fmt())
+        self._shape: dict[str, tuple[int, ...]] = {}
+        for role, key in self.keys.items():
+            if key not in first:
+                raise CLIError(f"{spec.path}: no key {key!r}; the keys are: {', '.join(first)}.")
+            v = first[key]
+            self._shape[role] = (len(v),) if isinstance(v, list) else ()
+        self._open()
+
+    def _fmt(self) -> str:
+        return "jsonl"
+
+    def _open(self) -> None:
+        self._f = open_text(self.path)
+        self._line = 0
+
+    def _records(self, n: int) -> tuple[list[dict[str, Any]], list[int]]:
+        out: list[dict[str, Any]] = []
+        numbers: list[int] = []
+        try:
+            while len(out) < n:
+                batch = list(islice(self._f, n - len(out)))
+                if not batch:
+                    break
+                for line in batch:
+                    self._line += 1
+                    if line.strip():
+                        out.append(_parse_record(self.path, line, self._line))
+                        numbers.append(self._line)
+        except UnicodeDecodeError:
+            raise CLIError(
+                f"{self.path}: line {self._line + 1}: not UTF-8 text; save the file as UTF-8."
+            ) from None
+        except GZIP_ERRORS as err:
+            raise gzip_damage(self.path, err) from None
+        return out, numbers
+
+    def read(self, n: int) -> dict[str, Any]:
+        records, numbers = self._records(n)
+        self._chunk_row0 = self._row
+        self._chunk_lines = numbers
+        self._row += len(records)
+        return {role: self._column(role, records) for role in self.roles}
+
+    def _column(self, role: str, records: list[dict[str, Any]]) -> Any:
+        key, shape = self.keys[role], self._shape[role]
+        values = []
+        for i, rec in enumerate(records):
+            if key not in rec:
+                raise CLIError(
+                    f"{self.path}: {self.row_name(self._chunk_row0 + i)}: no key {key!r}."
+                )
+            v = rec[key]
+            got_shape = (len(v),) if isinstance(v, list) else ()
+            if got_shape != shape:
+                got = f"a list of {len(v)}" if isinstance(v, list) else "one value"
+                want = f"a list of {shape[0]}" if shape else "one value"
+                raise CLIError(
+                    f"{self.path}: {self.row_name(self._chunk_row0 + i)}, key {key!r}: {got}, but "
+                    f"the first row has {want}."
+                )
+            values.append(v)
+        if not values:
+            return np.zeros((0, *shape))
+        if role == "labels" and not shape and any(isinstance(v, str) for v in values):
+            return np.array(
+                label_ids(
+                    values,
+                    self.spec,
+                    lambda i: self.row_name(self._chunk_row0 + i),
+                    f"key {key!r}",
+                )
+            )
+        for i, v in enumerate(values):
+            items = v if isinstance(v, list) else [v]
+            for j, x in enumerate(items):
+                if not isinstance(x, (int, float)):  # bool is an int
+                    what = "null" if x is None else f"{json.dumps(x)[:40]}"
+                    col = f"key {key!r}" + (f"[{j}]" if shape else "")
+                    raise CLIError(
+                        f"{self.path}: {self.row_name(self._chunk_row0 + i)}, {col}: expected a "
+                        f"number, got {what}."
+                    )
+        try:
+            arr = np.array(values)
+        except OverflowError:  # an integer beyond 64 bits
+            arr = np.array(values, dtype=np.float64)
+        if arr.dtype.kind not in "biuf":
+            arr = arr.astype(np.float64)
+        return arr
+
+    def dtype(self, role: str) -> np.dtype[Any]:
+        return np.dtype(np.float64)
+
+    def tolerance_dtype(self, role: str) -> np.dtype[Any]:
+        return np.dtype(np.float32)  # text has no dtype, as for CSV
+
+    def column_name(self, role: str, j: int | None) -> str:
+        return f"key {self.keys[role]!r}" + ("" if j is None or not self._shape[role] else f"[{j}]")
+
+    def row_width(self, role: str) -> int:
+        shape = self._shape[role]
+        return shape[0] if shape else 1
+
+    def row_name(self, row: int) -> str:
+        i = row - self._chunk_row0
+        if 0 <= i < len(self._chunk_lines) and self._chunk_lines[i]:
+            return f"row {row} (line {self._chunk_lines[i]})"
+        return f"row {row}"
+
+    def close(self) -> None:
+        f = getattr(self, "_f", None)
+        if f is not None:
+            f.close()
+
+
+class JsonReader(JsonlReader):
+    """Rows of a .json file: an array of objects, or an object of arrays. A JSON document
+    cannot be parsed in pieces by the standard library, so it is read whole."""
+
+    def _fmt(self) -> str:
+        return "json"
+
+    def _open(self) -> None:
+        self._all = _json_records(self.path)
+        self.n_rows = len(self._all)
+        self._pos = 0
+
+    def _records(self, n: int) -> tuple[list[dict[str, Any]], list[int]]:
+        out = self._all[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out, [0] * len(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Arrow IPC / Feather
+
+
+class _IpcFile:
+    """The part of ``pyarrow.parquet.ParquetFile``'s interface that ParquetReader uses, over an
+    Arrow IPC file (Feather v2) or stream, memory-mapped."""
+
+    def __init__(self, path: str) -> None:
+        import pyarrow as pa
+
+        self._pa = pa
+        self._path = path
+        self._others: list[Any] = []
+        self._source = pa.memory_map(path, "r")
+        head = self._source.read(8)
+        self._source.seek(0)
+        # By the magic bytes: an IPC file starts with "ARROW1", a stream with the continuation
+        # marker 0xFFFFFFFF; anything else (a damaged magic) is refused, not guessed at.
+        self._file = head.startswith(b"ARROW1")
+        self.num_rows: int | None = None
+        if self._file:
+            self._reader: Any = pa.ipc.open_file(self._source)
+            self.num_rows = sum(
+                self._reader.get_batch(i).num_rows for i in range(self._reader.num_record_batches)
+            )
+        elif head.startswith(b"\xff\xff\xff\xff"):
+            self._reader = pa.ipc.open_stream(self._source)
+        else:
+            raise ValueError("no Arrow IPC file or stream magic bytes at its start")
+        self.schema_arrow = self._reader.schema
+
+    def iter_batches(self, batch_size: int, columns: list[str], **_: Any) -> Iterator[Any]:
+        if self._file:
+            batches: Iterator[Any] = (
+                self._reader.get_batch(i) for i in range(self._reader.num_record_batches)
+            )
+        else:  # a stream is read once: each iteration opens its own
+            source = self._pa.memory_map(self._path, "r")
+            self._others.append(source)
+            batches = iter(self._pa.ipc.open_stream(source))
+        for b in batches:
+            b = b.select(columns)
+            for start in range(0, b.num_rows, max(batch_size, 1)):
+                yield b.slice(start, batch_size)
+
+    def close(self) -> None:
+        for source in [self._source, *self._others]:
+            source.close()
+
+
+def _arrow_file(path: str) -> _IpcFile:
+    _pyarrow_parquet(path)  # the same extra
+    _check_exists(path)
+    import pyarrow as pa
+
+    try:
+        return _IpcFile(path)
+    except (pa.lib.ArrowException, OSError, ValueError) as err:
+        raise CLIError(f"{path}: not a readable Arrow IPC file ({_one_line(err)}).") from None
+
+
+class ArrowReader(ParquetReader):
+    """Record batches of an Arrow IPC file (``.arrow``, ``.feather``: Feather v2), memory-mapped;
+    the conversions and checks of ParquetReader."""
+
+    KIND = "Arrow IPC"
+
+    def _open_file(self, path: str) -> Any:
+        f = _arrow_file(path)
+        return f, f.schema_arrow, f.num_rows
+
+    def _check_physical_types(self) -> None:
+        pass  # Arrow IPC has no physical types apart from the schema's
+
+
 _READERS: dict[str, type[Reader]] = {
     "npy": NpyReader,
     "npz": NpzReader,
     "csv": CsvReader,
     "parquet": ParquetReader,
+    "jsonl": JsonlReader,
+    "json": JsonReader,
+    "arrow": ArrowReader,
 }
 
 
