@@ -80,7 +80,8 @@ def test_equals_materialised_float32(path: str) -> None:
     ref = _materialised(h.astype(np.float64), w.astype(np.float64), b.astype(np.float64), k)
     with on_path(path, min_size=0):
         value, (gh, gw, gb) = vg(h, w, k, bias=b, chunk_size=17)
-    assert value.dtype == np.float32 and gh.dtype == gw.dtype == gb.dtype == np.float32
+    assert value.dtype == np.float32
+    assert gh.dtype == gw.dtype == gb.dtype == np.float32
     # float32 matmuls: each logit off by ~D eps |h||w|; the sums over tokens by ~N eps.
     assert _rel(value, ref[0]) <= 1e-5
     for got, want in zip((gh, gw, gb), ref[1:], strict=True):
@@ -98,7 +99,8 @@ def test_half_inputs_compute_in_float32(dtype: str) -> None:
     h, w = h.astype(dt), w.astype(dt)
     value, (gh, gw) = vg(h, w, k)
     ref = _materialised(h.astype(np.float32), w.astype(np.float32), None, k)
-    assert gh.dtype == h.dtype and gw.dtype == w.dtype
+    assert gh.dtype == h.dtype
+    assert gw.dtype == w.dtype
     assert _rel(value, ref[0]) <= 1e-2
     assert _rel(gh.astype(np.float64), ref[1]) <= 2e-2
 
@@ -136,7 +138,9 @@ def test_ignored_and_all_ignored(path: str) -> None:
     with on_path(path, min_size=0):
         value, (gh, gw, gb) = vg(h, w, k, bias=b, ignore_index=-100, z_loss=0.1)
     assert float(value) == 0.0
-    assert not gh.any() and not gw.any() and not gb.any()
+    assert not gh.any()
+    assert not gw.any()
+    assert not gb.any()
     k[3] = 2
     with on_path(path, min_size=0):
         value, (gh, _, _) = vg(h, w, k, bias=b, ignore_index=-100)
