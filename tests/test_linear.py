@@ -287,3 +287,55 @@ def test_error_values() -> None:
         ce.linear_cross_entropy(np.zeros((2, 3)), w, [0.0, 1.0])
     with pytest.raises(TypeError, match=r"out is not supported for a loss with several"):
         vg(np.zeros((2, 3)), w, [0, 1], out=np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1}, {"weight": "cw"}],
+    ids=["mean", "sum", "none", "ls", "weight"],
+)
+def test_compat_against_live_torch(dtype: Any, kw: dict[str, Any]) -> None:
+    """compat.torch.linear_cross_entropy reproduces F.linear_cross_entropy (reference and
+    chunked paths); crossentropy.linear_cross_entropy, reduced the torch way, agrees too."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    from crossentropy.compat import torch as ct
+
+    h, w, b, k = _data(40, 8, 30, 12, dtype)
+    k[::4] = -100
+    kw = dict(kw)
+    cw = np.linspace(0.5, 2.0, 30).astype(dtype)
+    if kw.get("weight") == "cw":
+        kw["weight"] = cw
+    tkw = {key: torch.tensor(v) if isinstance(v, np.ndarray) else v for key, v in kw.items()}
+    args = (torch.tensor(h), torch.tensor(w), torch.tensor(k))
+    want = F.linear_cross_entropy(*args, linear_bias=torch.tensor(b), **tkw).numpy()
+    chunked = F.linear_cross_entropy(
+        *args, linear_bias=torch.tensor(b), options=torch.nn.LinearCrossEntropyOptions(), **tkw
+    ).numpy()
+    got = ct.linear_cross_entropy(h, w, k, linear_bias=b, **kw)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    assert np.asarray(got).dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(chunked, want, rtol=tol, atol=tol)
+    # the exact function, per token, with PyTorch's weighted-mean denominator
+    per = ce.linear_cross_entropy(
+        h,
+        w,
+        k,
+        bias=b,
+        ignore_index=-100,
+        label_smoothing=kw.get("label_smoothing", 0.0),
+        class_weight=kw.get("weight"),
+        reduction="none",
+    )
+    red = kw.get("reduction", "mean")
+    if red == "none":
+        mine = per
+    elif red == "sum":
+        mine = per.sum()
+    else:
+        wk = np.ones(40) if "weight" not in kw else cw[np.where(k >= 0, k, 0)]
+        mine = per.sum() / np.sum(np.where(k >= 0, wk, 0.0))
+    np.testing.assert_allclose(mine, want, rtol=10 * tol, atol=10 * tol)
