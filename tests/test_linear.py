@@ -289,6 +289,7 @@ def test_error_values() -> None:
         vg(np.zeros((2, 3)), w, [0, 1], out=np.zeros((2, 3)))
 
 
+@pytest.mark.filterwarnings("ignore:linear_cross_entropy:UserWarning")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "kw",
@@ -339,3 +340,100 @@ def test_compat_against_live_torch(dtype: Any, kw: dict[str, Any]) -> None:
         wk = np.ones(40) if "weight" not in kw else cw[np.where(k >= 0, k, 0)]
         mine = per.sum() / np.sum(np.where(k >= 0, wk, 0.0))
     np.testing.assert_allclose(mine, want, rtol=10 * tol, atol=10 * tol)
+
+
+# --------------------------------------------------------------------------------------------
+# z-loss and soft-capping on the logits losses
+
+
+def _mp_logits_loss(labels, x, ls: float, z: float, cap: float | None, sparse: bool) -> float:
+    """Sum over samples, 40 digits."""
+    with mpmath.workdps(40):
+        total = mpmath.mpf(0)
+        for i in range(x.shape[0]):
+            xs = [mpmath.mpf(float(v)) for v in x[i]]
+            if cap:
+                xs = [cap * mpmath.tanh(v / cap) for v in xs]
+            lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in xs))
+            c = len(xs)
+            y = [float(c_ == labels[i]) for c_ in range(c)] if sparse else list(labels[i])
+            y = [(1 - ls) * yc + ls / c for yc in y]
+            total += mpmath.fsum(yc * (lse - v) for yc, v in zip(y, xs, strict=True))
+            total += z * lse**2
+        return float(total)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("sparse", [True, False], ids=["sparse", "dense"])
+@pytest.mark.parametrize(
+    ("ls", "z", "cap"), [(0.0, 1e-2, None), (0.0, 0.0, 2.5), (0.1, 0.3, 1.5), (0.0, 0.5, 4.0)]
+)
+def test_logits_losses_z_softcap(
+    path: str, sparse: bool, ls: float, z: float, cap: float | None
+) -> None:
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((6, 5)) * 3
+    k = rng.integers(0, 5, 6)
+    labels: Any = k if sparse else np.eye(5)[k] * 0.7 + 0.06
+    loss = (
+        ce.sparse_softmax_cross_entropy_with_logits
+        if sparse
+        else ce.softmax_cross_entropy_with_logits
+    )
+    kw = {"label_smoothing": ls, "z_loss": z, "softcap": cap, "reduction": "sum"}
+    with on_path(path, min_size=0) as calls:
+        value, g = ce.value_and_grad(loss)(labels, x, **kw)
+        f32 = loss(labels, x.astype(np.float32), **kw)
+    if path == "fast":
+        assert calls  # the kernels computed the capped logits' loss
+    want = _mp_logits_loss(labels, x, ls, z, cap, sparse)
+    assert abs(float(value) - want) <= 1e-14 * abs(want)
+    assert f32.dtype == np.float32
+    assert abs(float(f32) - _mp_logits_loss(labels, x.astype(np.float32), ls, z, cap, sparse)) <= (
+        1e-6 * abs(want)
+    )
+
+    def f(a: np.ndarray) -> float:
+        return float(loss(labels, a, **kw))
+
+    np.testing.assert_allclose(g, fd_grad(f, x, np.full(x.shape, 1e-3)), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_sparse_z_loss_ignored_axis_and_weights(path: str) -> None:
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((4, 3, 5))  # classes on axis 1
+    k = rng.integers(0, 3, (4, 5))
+    k[0, :2] = -1
+    sw = rng.uniform(0.5, 2, (4, 5))
+    kw = {"ignore_index": -1, "sample_weight": sw, "z_loss": 0.2, "softcap": 2.0, "axis": 1}
+    with on_path(path, min_size=0):
+        value, g = ce.value_and_grad(ce.sparse_softmax_cross_entropy_with_logits)(
+            k, x, reduction="mean", **kw
+        )
+    xl = np.moveaxis(x, 1, -1)
+    xc = 2.0 * np.tanh(xl / 2.0)
+    lse = np.log(np.sum(np.exp(xc), axis=-1))
+    nll = lse - np.take_along_axis(xc, np.where(k >= 0, k, 0)[..., None], axis=-1)[..., 0]
+    valid = k >= 0
+    per = np.where(valid, nll + 0.2 * lse**2, 0.0)
+    want = np.sum(sw * per) / np.sum(np.where(valid, sw, 0.0))
+    assert _rel(value, want) <= 1e-13
+    assert not g[0, :, :2].any()
+
+    def f(a: np.ndarray) -> float:
+        return float(ce.sparse_softmax_cross_entropy_with_logits(k, a, reduction="mean", **kw))
+
+    np.testing.assert_allclose(g, fd_grad(f, x, np.full(x.shape, 1e-3)), rtol=1e-7, atol=1e-9)
+
+
+def test_logits_losses_z_softcap_errors() -> None:
+    fn = ce.sparse_softmax_cross_entropy_with_logits
+    with pytest.raises(ValueError, match=r"^sparse_softmax_cross_entropy_with_logits: z_loss must"):
+        fn([0], [[1.0, 2.0]], z_loss=float("nan"))
+    with pytest.raises(ValueError, match=r"^softmax_cross_entropy_with_logits: softcap must be"):
+        ce.softmax_cross_entropy_with_logits([[1.0, 0.0]], [[1.0, 2.0]], softcap=-1.0)
+    with pytest.raises(TypeError, match=r"softcap must be a real number; got str"):
+        fn([0], [[1.0, 2.0]], softcap="30")
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\); got 2 at index 0"):
+        fn([2], [[1.0, 2.0]], z_loss=0.1)

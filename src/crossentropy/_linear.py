@@ -25,6 +25,7 @@ from ._categorical import softmax_grad
 from ._primitives import shift_exp
 from ._reduction import LossResult, kernel_scale, reduce_loss, sample_weights
 from ._registry import register
+from ._softcap import check_softcap, check_z_loss
 from ._summation import accurate_sum
 from ._validation import (
     check_float_array,
@@ -47,29 +48,6 @@ _MIN_ROWS = 32
 
 # --------------------------------------------------------------------------------------------
 # Validation
-
-
-def _check_scalar_opt(fn: str, name: str, value: Any, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{fn}: {name} must be a real number; got {type(value).__name__}.")
-    v = float(value)
-    ok = (v > 0.0) if positive else (v >= 0.0)
-    if not (ok and np.isfinite(v)):
-        expected = "a finite number > 0" if positive else "a finite number >= 0"
-        raise ValueError(f"{fn}: {name} must be {expected}; got {v!r}.")
-    return v
-
-
-def check_z_loss(fn: str, z_loss: Any) -> float:
-    """``z_loss``: a finite coefficient >= 0."""
-    return _check_scalar_opt(fn, "z_loss", z_loss, positive=False)
-
-
-def check_softcap(fn: str, softcap: Any) -> float | None:
-    """``softcap``: None or a finite cap > 0."""
-    if softcap is None:
-        return None
-    return _check_scalar_opt(fn, "softcap", softcap, positive=True)
 
 
 def _numpy_float(fn: str, name: str, x: Any) -> np.ndarray:
