@@ -193,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shapes", nargs="*", default=None)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-sweep", dest="sweep", action="store_false")
-    ap.add_argument("--no-materialise-above", type=int, default=2**31, metavar="BYTES")
+    ap.add_argument("--contenders", nargs="*", default=None, help="a subset of CONTENDERS")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], metavar="SHAPE:CONTENDER", help="pairs not to run"
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/linear-2core.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs/linear_memory.png")
     args = ap.parse_args(argv)
@@ -207,11 +210,15 @@ def main(argv: list[str] | None = None) -> int:
         else ["1024x512x8000", "4096x1024x32000", "2048x2048x128256"]
     )
     contenders = [c for c in CONTENDERS if _have_torch() or not c.startswith("torch")]
+    if args.contenders is not None:
+        contenders = [c for c in contenders if c in args.contenders]
     results: list[dict[str, Any]] = []
     for shape in shapes:
         n, d, v = (int(s) for s in shape.split("x"))
         print(f"N={n} D={d} V={v}", flush=True)
         for name in contenders:
+            if f"{shape}:{name}" in args.skip:
+                continue
             r = spawn(name, n, d, v, args.threads)
             if r is None:
                 continue

@@ -258,8 +258,9 @@ def _linear(
     gh = np.empty((n, d), cdt) if need_grad else None
     gw = np.zeros((v, d), cdt) if need_grad else None
     gb = np.zeros(v) if (need_grad and bc is not None) else None
-    # The weight-gradient update G.T @ hidden is done over vocabulary blocks of about a chunk.
-    vb = max(1, min(v, (rows * v) // max(d, 1)))
+    # The weight-gradient update G.T @ hidden goes over vocabulary blocks of at most a quarter
+    # of a chunk (and at least 512 rows, where sgemm is still fast).
+    vb = max(1, min(v, max(512, (rows * v) // (4 * max(d, 1)))))
     tmp = np.empty((vb, d), cdt) if need_grad else None
     with np.errstate(all="ignore"):
         for i0 in range(0, n, rows):
@@ -369,9 +370,9 @@ def linear_cross_entropy(
 
     Memory: the logits are formed ``chunk_size`` tokens at a time (default 512) in one buffer
     of ``chunk_size x V`` reused across chunks (two with soft-capping and a gradient, plus a
-    block of the weight's gradient of about the same size), and the gradients come from the
-    same sweep: three matmuls per chunk. A smaller ``chunk_size`` saves memory at the cost of
-    slower matmuls (BLAS is slow on thin matrices).
+    block of the weight's gradient of at most a quarter of that, or 512 rows), and the
+    gradients come from the same sweep: three matmuls per chunk. A smaller ``chunk_size`` saves
+    memory at the cost of slower matmuls (BLAS is slow on thin matrices).
 
     Accuracy: the matmuls are BLAS's (float32 inputs in float32, float16/bfloat16 in float32,
     float64 in float64); given the logits they produce, the loss is that of
