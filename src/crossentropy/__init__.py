@@ -21,6 +21,7 @@ from ._categorical import (
 from ._focal import binary_focal_crossentropy, categorical_focal_crossentropy
 from ._grad import ValueAndGrad, grad, value_and_grad
 from ._kernels import fast_path_available, get_num_threads, set_num_threads
+from ._linear import linear_cross_entropy
 from ._primitives import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from ._regression import mean_squared_error
 
@@ -36,6 +37,7 @@ __all__ = [
     "fast_path_available",
     "get_num_threads",
     "grad",
+    "linear_cross_entropy",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",

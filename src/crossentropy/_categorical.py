@@ -22,6 +22,7 @@ from ._namespace import array_namespace, astype, compute_dtype, device, is_numpy
 from ._primitives import Shifted, normaliser_dd, scaled_exps, shift_exp
 from ._reduction import LossResult, Tiny, kernel_scale, reduce_loss, sample_weights
 from ._registry import register
+from ._softcap import with_z_softcap
 from ._summation import accurate_sum, dd_sum
 from ._validation import (
     check_axis,
@@ -360,8 +361,20 @@ def _categorical(
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
     out: np.ndarray | None = None,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
 ) -> LossResult:
     t_name, p_name = names
+    if z_loss != 0.0 or softcap is not None:  # around this loss, on the capped logits
+        core = partial(
+            _categorical, fn, y_true, from_logits=True, label_smoothing=label_smoothing,
+            axis=axis, class_weight=class_weight, validate=validate, names=names,
+        )  # fmt: skip
+        return with_z_softcap(
+            fn, lambda x, **kw: core(x, **kw), y_pred, name=p_name, z_loss=z_loss,
+            softcap=softcap, axis=axis, sample_weight=sample_weight,
+            reduction=check_reduction(fn, reduction), need_grad=need_grad,
+        )  # fmt: skip
     fast = from_logits and _kernels.applies(y_pred)  # NumPy float logits
     xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
@@ -427,8 +440,23 @@ def _sparse(
     need_grad: bool = False,
     names: tuple[str, str] = ("y_true", "y_pred"),
     out: np.ndarray | None = None,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
 ) -> LossResult:
     t_name, p_name = names
+    if z_loss != 0.0 or softcap is not None:  # around this loss, on the capped logits
+        ignore = check_ignore_index(fn, ignore_index)
+        core = partial(
+            _sparse, fn, y_true, from_logits=True, axis=axis, ignore_index=ignore,
+            label_smoothing=label_smoothing, class_weight=class_weight, validate=validate,
+            names=names,
+        )  # fmt: skip
+        return with_z_softcap(
+            fn, lambda x, **kw: core(x, **kw), y_pred, name=p_name, z_loss=z_loss,
+            softcap=softcap, axis=axis, sample_weight=sample_weight,
+            reduction=check_reduction(fn, reduction), need_grad=need_grad,
+            ignored=None if ignore is None else (lambda xp: xp.asarray(y_true) == ignore),
+        )  # fmt: skip
     fast = from_logits and _kernels.applies(y_pred)  # NumPy float logits
     xp = np if fast else array_namespace(y_true, y_pred, class_weight, sample_weight)
     reduction = check_reduction(fn, reduction)
@@ -809,6 +837,8 @@ def softmax_cross_entropy_with_logits(
     sample_weight: Any = None,
     reduction: str = "none",
     validate: bool = True,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
 ) -> Any:
     r"""Softmax cross-entropy between target distributions and logits (TensorFlow's name).
 
@@ -829,6 +859,16 @@ def softmax_cross_entropy_with_logits(
         class with no target mass contributes nothing), an all ``-inf`` row is not.
     axis, label_smoothing, class_weight, sample_weight, reduction, validate
         As in :func:`categorical_crossentropy`.
+    z_loss : float >= 0, default 0
+        Add :math:`z\,\mathrm{lse}(x)^2` to each sample's loss (PaLM's z-loss, e.g. 1e-4;
+        weighted by the sample weight, not the class weight; 0 for ignored samples); gradient
+        :math:`2 z\,\mathrm{lse}(x) \operatorname{softmax}(x)`.
+    softcap : float > 0, optional
+        Replace the logits by :math:`c \tanh(x / c)` first (Gemma 2's soft-capping, e.g. 30);
+        the gradient is chained through it, times :math:`1 - \tanh^2(x / c)`. With either
+        option the capped logits are formed in the compute dtype (float64 for NumPy), the loss
+        runs on them (kernel or core, as without) per sample, and the z-loss is added before
+        the reduction.
 
     Returns
     -------
@@ -853,6 +893,8 @@ def softmax_cross_entropy_with_logits(
         reduction=reduction,
         validate=validate,
         names=("labels", "logits"),
+        z_loss=z_loss,
+        softcap=softcap,
     ).value
 
 
@@ -937,6 +979,8 @@ def sparse_softmax_cross_entropy_with_logits(
     sample_weight: Any = None,
     reduction: str = "none",
     validate: bool = True,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
 ) -> Any:
     r"""Softmax cross-entropy with integer class labels (TensorFlow's name).
 
@@ -957,6 +1001,16 @@ def sparse_softmax_cross_entropy_with_logits(
         Unnormalised log-probabilities.
     axis, ignore_index, label_smoothing, class_weight, sample_weight, reduction, validate
         As in :func:`sparse_categorical_crossentropy`.
+    z_loss : float >= 0, default 0
+        Add :math:`z\,\mathrm{lse}(x)^2` to each sample's loss (PaLM's z-loss, e.g. 1e-4;
+        weighted by the sample weight, not the class weight; 0 for ignored samples); gradient
+        :math:`2 z\,\mathrm{lse}(x) \operatorname{softmax}(x)`.
+    softcap : float > 0, optional
+        Replace the logits by :math:`c \tanh(x / c)` first (Gemma 2's soft-capping, e.g. 30);
+        the gradient is chained through it, times :math:`1 - \tanh^2(x / c)`. With either
+        option the capped logits are formed in the compute dtype (float64 for NumPy), the loss
+        runs on them (kernel or core, as without) per sample, and the z-loss is added before
+        the reduction.
 
     Examples
     --------
@@ -977,6 +1031,8 @@ def sparse_softmax_cross_entropy_with_logits(
         reduction=reduction,
         validate=validate,
         names=("labels", "logits"),
+        z_loss=z_loss,
+        softcap=softcap,
     ).value
 
 

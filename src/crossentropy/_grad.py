@@ -43,7 +43,9 @@ def value_and_grad(loss_fn: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
         ``value`` is exactly what ``loss_fn`` returns and ``grad`` is
         :math:`\partial\,\mathrm{value} / \partial\,\mathrm{predictions}` (of the sum of the values
         for ``reduction="none"``), with the predictions' shape and dtype. Ignored and zero-weight
-        samples have gradient exactly 0.
+        samples have gradient exactly 0. For :func:`crossentropy.linear_cross_entropy`,
+        ``grad`` is the tuple ``(grad_hidden, grad_weight)``, plus ``grad_bias`` when a bias is
+        given (``out`` is not supported there).
 
         ``out=buf`` writes the gradient into ``buf`` (a writeable NumPy array of the
         predictions' shape and dtype) and returns it as ``grad``: no gradient-sized allocation.
@@ -90,6 +92,11 @@ def _value_and_grad(loss_fn: Callable[..., Any], caller: str) -> Callable[..., V
         if out is None:
             result = impl(*bound.args, **bound.kwargs, need_grad=True)
             return ValueAndGrad(result.value, result.grad)
+        if isinstance(wrt, tuple):
+            raise TypeError(
+                f"{loss_fn.__name__}: out is not supported for a loss with several gradients "
+                f"({', '.join(wrt)}); got out of type {type(out).__name__}."
+            )
         _check_out(loss_fn.__name__, out, bound.arguments[wrt], wrt)
         buf = out if type(out) is np.ndarray else out.view(np.ndarray)  # a memmap, say
         result = impl(*bound.args, **bound.kwargs, need_grad=True, out=buf)  # kernels write in it

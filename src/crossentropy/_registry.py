@@ -12,15 +12,19 @@ from typing import Any
 
 __all__ = ["lookup", "register"]
 
-_IMPLS: dict[Callable[..., Any], tuple[Callable[..., Any], str]] = {}
+#: ``wrt``: the predictions argument's name, or a tuple of names for a loss with several
+#: gradients (returned as a tuple, the trailing ones only where that argument is given).
+_IMPLS: dict[Callable[..., Any], tuple[Callable[..., Any], str | tuple[str, ...]]] = {}
 
 
-def register(public: Callable[..., Any], impl: Callable[..., Any], wrt: str) -> None:
+def register(
+    public: Callable[..., Any], impl: Callable[..., Any], wrt: str | tuple[str, ...]
+) -> None:
     """Record that ``public(...)`` equals ``impl(..., need_grad=False).value``."""
     _IMPLS[public] = (impl, wrt)
 
 
-def lookup(caller: str, fn: Any) -> tuple[Callable[..., Any], str]:
+def lookup(caller: str, fn: Any) -> tuple[Callable[..., Any], str | tuple[str, ...]]:
     """The implementation of public loss ``fn`` and the name of its predictions argument."""
     try:
         return _IMPLS[fn]

@@ -815,6 +815,80 @@ def torch_cases() -> Iterator[Case]:
         )
 
 
+def linear_torch_cases() -> Iterator[Case]:
+    """``F.linear_cross_entropy`` (PyTorch 2.13): own generator, recorded after every other
+    torch case (the documentation's included), so that those cases, which draw from the
+    module's ``rng`` and are named by their position, stay bit-identical."""
+    lrng = np.random.default_rng([SEED, 16])
+    for dt in DTYPES:
+        n = dt.__name__
+        for rows, d, c in ((7, 4, 5), (1, 3, 6), (0, 3, 4)):
+            h = lrng.standard_normal((rows, d)).astype(dt)
+            w = (lrng.standard_normal((c, d)) * 2).astype(dt)
+            b = lrng.standard_normal(c).astype(dt)
+            cw = lrng.uniform(0.5, 2.0, c).astype(dt)
+            k = lrng.integers(0, c, rows)
+            kk = k.copy()
+            kk[::2] = -100
+            prob = lrng.dirichlet(np.ones(c), rows).astype(dt)
+            for red in ("none", "mean", "sum"):
+                for ls in (0.0, 0.1):
+                    for weight in (None, cw):
+                        kw: dict[str, Any] = {"reduction": red, "label_smoothing": ls}
+                        if weight is not None:
+                            kw["weight"] = weight
+                        args = [("input", h), ("linear_weight", w)]
+                        yield Case("linear_cross_entropy", [*args, ("target", k)], kw, tag=n)
+                        yield Case(
+                            "linear_cross_entropy",
+                            [*args, ("target", k)],
+                            {**kw, "linear_bias": b},
+                            tag=n + "-bias",
+                        )
+                        yield Case(
+                            "linear_cross_entropy",
+                            [*args, ("target", kk)],
+                            kw,
+                            tag=n + "-ignored",
+                        )
+                        yield Case(
+                            "linear_cross_entropy",
+                            [*args, ("target", np.full(rows, -100))],
+                            kw,
+                            tag=n + "-allignored",
+                        )
+                        yield Case(
+                            "linear_cross_entropy",
+                            [*args, ("target", k)],
+                            {**kw, "ignore_index": 1},
+                            tag=n + "-ignore1",
+                        )
+                        if weight is None:
+                            yield Case(
+                                "linear_cross_entropy",
+                                [*args, ("target", prob)],
+                                kw,
+                                tag=n + "-probs",
+                            )
+        h = lrng.standard_normal(4).astype(dt)
+        w = lrng.standard_normal((3, 4)).astype(dt)
+        yield Case(
+            "linear_cross_entropy",
+            [("input", h), ("linear_weight", w), ("target", np.array(2))],
+            tag=n + "-unbatched",
+        )
+        yield Case(
+            "linear_cross_entropy",
+            [("input", h.reshape(1, 1, 4)), ("linear_weight", w), ("target", np.array([[2]]))],
+            tag=n + "-3d",
+        )
+        yield Case(
+            "linear_cross_entropy",
+            [("input", h[None]), ("linear_weight", w), ("target", np.array([3]))],
+            tag=n + "-outofrange",
+        )
+
+
 def run_torch(rec: Recorder) -> None:
     import torch
     import torch.nn.functional as F
@@ -829,6 +903,8 @@ def run_torch(rec: Recorder) -> None:
         return out.numpy()
 
     for case in _with_doc("torch", torch_cases()):
+        rec.run(case, fw)
+    for case in linear_torch_cases():
         rec.run(case, fw)
     for call in sorted({c["call"] for c in rec.cases}):
         rec.signature(call, getattr(F, call))

@@ -50,6 +50,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "linear_cross_entropy",
     "nll_loss",
 ]
 
@@ -427,3 +428,112 @@ def binary_cross_entropy_with_logits(
         if weight is not None:
             loss = loss * _broadcast_weight(fn, "weight", weight, x.shape, x.dtype)
     return _reduce(loss, red)
+
+
+#: Rows of logits per chunk in :func:`linear_cross_entropy`: about this many logits at a time.
+_LINEAR_CHUNK = 1 << 21
+
+
+def linear_cross_entropy(
+    input: Any,
+    linear_weight: Any,
+    target: Any,
+    *,
+    linear_bias: Any = None,
+    weight: Any = None,
+    reduction: str = "mean",
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    options: Any = None,
+) -> Any:
+    r"""``torch.nn.functional.linear_cross_entropy`` (PyTorch 2.13): ``cross_entropy`` of
+    ``input @ linear_weight.T + linear_bias``, the logits formed a chunk of rows at a time.
+
+    Differs from :func:`crossentropy.linear_cross_entropy` as :func:`cross_entropy` differs
+    from the exact losses: float32 computed in float32, the weighted mean divided by the target
+    weights, all targets ignored giving ``nan``, no z-loss or soft-capping. PyTorch's
+    conventions: ``input`` is ``(D,)`` or ``(N, D)`` (more dimensions raise),
+    ``linear_weight`` ``(C, D)``, ``target`` class indices ``(N,)`` or class probabilities
+    ``(N, C)``; ``ignore_index=None`` means -100 for class indices; ``"mean"`` with a class
+    ``weight`` divides by :math:`\sum_i w_{t_i}` over the targets not ignored (all ignored:
+    ``nan``), with probability targets by ``N``; ``label_smoothing`` as in
+    :func:`cross_entropy`. float32 is computed in float32 (the matmul is NumPy's BLAS, so
+    results match PyTorch's to the float32 rounding of the logits). ``options``
+    (``LinearCrossEntropyOptions``) only chooses PyTorch's algorithm and is accepted and
+    ignored: the value does not depend on it. For the exact, memory-bounded loss with
+    gradients, see :func:`crossentropy.linear_cross_entropy`.
+
+    .. math::
+
+        \ell_n = -\sum_c w_c\, q_{n,c} \log \operatorname{softmax}(W h_n + b)_c
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.compat import torch
+    >>> h = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> w = np.array([[2.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    >>> torch.linear_cross_entropy(h, w, np.array([0, 1]))  # PyTorch: 0.15638882402809268
+    np.float64(0.15638882402809268)
+    """
+    fn = _PFX + "linear_cross_entropy"
+    del options  # PyTorch's choice of algorithm; the numbers do not depend on it
+    x = as_float(fn, "input", input)
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"{fn}: input must have 1 or 2 dimensions, (D,) or (N, D), as PyTorch requires; "
+            f"got input.shape={fmt_shape(x.shape)}."
+        )
+    wt = _same_dtype(fn, "linear_weight", linear_weight, x.dtype)
+    if wt.ndim != 2 or wt.shape[1] != x.shape[-1]:
+        raise ValueError(
+            f"{fn}: linear_weight must have shape (C, {x.shape[-1]}) for input of shape "
+            f"{fmt_shape(x.shape)}; got linear_weight.shape={fmt_shape(wt.shape)}."
+        )
+    c = wt.shape[0]
+    bias = None
+    if linear_bias is not None:
+        bias = _same_dtype(fn, "linear_bias", linear_bias, x.dtype)
+        if bias.shape != (c,):
+            raise ValueError(
+                f"{fn}: linear_bias must have shape ({c},); "
+                f"got linear_bias.shape={fmt_shape(bias.shape)}."
+            )
+    red = _reduction(fn, None, None, reduction)
+    ignore = -100 if ignore_index is None else _ignore(fn, ignore_index)
+    w = _class_weight(fn, weight, c, x.dtype)
+    tgt = np.asarray(target)
+    rows = x.reshape(-1, x.shape[-1])
+    probs = tgt.shape == x.shape[:-1] + (c,) and tgt.dtype.kind == "f"
+    tg = tgt.reshape(rows.shape[0], c) if probs else tgt.reshape(-1)
+    if not probs:
+        _index_target(fn, tgt, np.empty(x.shape[:-1] + (0,), x.dtype))  # dtype and shape
+    n = rows.shape[0]
+    step = max(1, _LINEAR_CHUNK // max(c, 1))
+    terms = np.empty(n, x.dtype)
+    with errstate():
+        for i0 in range(0, n, step):
+            logits = rows[i0 : i0 + step] @ wt.T
+            if bias is not None:
+                logits = logits + bias
+            terms[i0 : i0 + step] = cross_entropy(
+                logits,
+                tg[i0 : i0 + step],
+                w,
+                ignore_index=ignore,
+                reduction="none",
+                label_smoothing=label_smoothing,
+            )
+        if red == "none":
+            return out(terms.reshape(x.shape[:-1]))
+        total = np.sum(terms)
+        if red == "sum":
+            return out(total)
+        t = x.dtype.type
+        if probs or n == 0:
+            return out(total / t(n) if n else t(np.nan))
+        k = tg.astype(np.int64)
+        valid = k != ignore
+        wk = np.ones(n, x.dtype) if w is None else w[np.where(valid, k, 0)]
+        denom = np.sum(np.where(valid, wk, t(0)).astype(x.dtype, copy=False))
+        return out(total / denom)  # 0 / 0 = nan when every target is ignored
