@@ -10,6 +10,8 @@ pass on the reference code instead. Example counts come from the Hypothesis prof
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -247,6 +249,10 @@ def test_reductions_match_weighted_sums(
         )
     _ran(path, calls, "sparse_softmax")
     assert isinstance(got, np.float64)
-    total = np.sum(w * per)
-    expected = total if reduction == "sum" else (total / w.sum() if w.sum() > 0 else 0.0)
+    # The exact weighted sum and mean of the per-sample losses (fractions: a float64 product of
+    # a subnormal weight and a loss is rounded to 2**-1074 absolute, which the library's mean
+    # avoids by dividing the weights by their maximum first).
+    total = sum((Fraction(wi) * Fraction(li) for wi, li in zip(w, per, strict=True)), Fraction(0))
+    wsum = sum((Fraction(wi) for wi in w), Fraction(0))
+    expected = float(total if reduction == "sum" else (total / wsum if wsum > 0 else 0))
     np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-300)
