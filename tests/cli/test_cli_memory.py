@@ -101,3 +101,74 @@ def test_peak_memory_is_bounded_for_wide_rows(tmp_path: Any) -> None:
     assert f"{rows} rows, {classes} columns, float32" in out
     mean = float(re.search(r"mean loss +(\S+)", out).group(1))  # 8 significant digits
     assert mean == pytest.approx(expect, rel=1e-7)
+
+
+def _peak_mib(argv: list[str]) -> tuple[float, str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *argv], capture_output=True, text=True, check=True
+    )
+    report = json.loads(proc.stdout)
+    assert report["code"] == 0, proc.stderr
+    return report["maxrss_kib"] / 1024, report["out"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+def test_parquet_list_column_memory_does_not_grow_with_rows(tmp_path: Any) -> None:
+    """The recommended Parquet layout (one list column, row groups of 50,000 rows) streams: four
+    times the rows (205 MB of float32 logits, against 51 MB) add less than 32 MiB to the peak,
+    and the mean equals the library's in-memory one. The peak itself is over the 256 MB bound
+    (about 290 MiB here, docs/cli.md): see the xfail test below."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    classes, group = 64, 50_000
+    rng = np.random.default_rng(1)
+    peaks, means = [], []
+    x = rng.standard_normal((800_000, classes), dtype=np.float32)
+    k = rng.integers(0, classes, len(x))
+    for rows in (200_000, 800_000):
+        path = tmp_path / f"list{rows}.parquet"
+        values = pa.FixedSizeListArray.from_arrays(pa.array(x[:rows].ravel()), classes)
+        pq.write_table(pa.table({"label": k[:rows], "logits": values}), path, row_group_size=group)
+        del values
+        argv = [sys.executable, "-m", "crossentropy", "eval", str(path), "--labels", "label"]
+        argv += ["--from-logits", "--json", "--no-progress"]
+        peak, out = _peak_mib(argv)
+        peaks.append(peak)
+        means.append(json.loads(out)["loss"])
+    assert peaks[1] - peaks[0] < 32, f"peak RSS {peaks[0]:.0f} -> {peaks[1]:.0f} MiB"
+    for rows, mean in zip((200_000, 800_000), means, strict=True):
+        want = float(
+            np.mean(
+                ce.sparse_categorical_crossentropy(
+                    k[:rows], x[:rows].astype(np.float64), from_logits=True
+                )
+            )
+        )
+        assert mean == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 13/14): pyarrow's column stream plus the CLI's chunk intermediates and "
+    "imports (126 MiB with pyarrow) peak at about 290 MiB for the list layout; docs/cli.md",
+)
+def test_parquet_list_column_peak_is_within_the_bound_plus_one_row_group(tmp_path: Any) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows, classes, group = 400_000, 64, 50_000
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((rows, classes), dtype=np.float32)
+    path = tmp_path / "list.parquet"
+    values = pa.FixedSizeListArray.from_arrays(pa.array(x.ravel()), classes)
+    labels = rng.integers(0, classes, rows)
+    pq.write_table(pa.table({"label": labels, "logits": values}), path, row_group_size=group)
+    del values, x
+    argv = [sys.executable, "-m", "crossentropy", "eval", str(path), "--labels", "label"]
+    peak, _ = _peak_mib([*argv, "--from-logits", "--json", "--no-progress"])
+    row_group_mib = group * classes * 4 / 2**20
+    assert peak < BOUND_MIB + row_group_mib, f"peak RSS {peak:.0f} MiB"
