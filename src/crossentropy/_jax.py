@@ -74,8 +74,8 @@ def call(impl: Any, bound: inspect.BoundArguments, t_name: str, p_name: str) -> 
             return host(*ys)
 
         out = (
-            jax.ShapeDtypeStruct(_value_shape(bound, tuple(xs[0].shape)), dtype),  # type: ignore[no-untyped-call]
-            jax.ShapeDtypeStruct(xs[0].shape, dtype),  # type: ignore[no-untyped-call]
+            jax.ShapeDtypeStruct(_value_shape(bound, tuple(xs[0].shape)), dtype),
+            jax.ShapeDtypeStruct(xs[0].shape, dtype),
         )
         return jax.pure_callback(host_for, out, *xs, vmap_method="sequential")
 

@@ -140,11 +140,11 @@ class _Loss(torch.autograd.Function):
                     g = torch.unsqueeze(g, ctx.axis % grad.ndim)
                 out = grad * g
         if torch.is_grad_enabled():  # create_graph=True: a second backward must raise
-            out = _FirstOrder.apply(out, preds)  # type: ignore[no-untyped-call]
+            out = _FirstOrder.apply(out, preds)
         return out, None, None
 
 
-@torch.compiler.disable  # type: ignore[untyped-decorator, unused-ignore]
+@torch.compiler.disable
 def call(impl: Any, bound: inspect.BoundArguments, t_name: str, p_name: str) -> LossResult:
     """``impl`` on PyTorch predictions: a differentiable value (or value and gradient)."""
     params = list(bound.signature.parameters)
@@ -159,5 +159,5 @@ def call(impl: Any, bound: inspect.BoundArguments, t_name: str, p_name: str) -> 
         return LossResult(_compute(impl, bound, wrt, need_grad=False)[0], None)
     axis = int(bound.arguments.get("axis", -1))
     run = functools.partial(_compute, impl, bound, wrt)
-    value = _Loss.apply(tensors[wrt], run, axis)  # type: ignore[no-untyped-call]
+    value = _Loss.apply(tensors[wrt], run, axis)
     return LossResult(value, None)

@@ -400,7 +400,7 @@ def _traceable(f: Callable[..., Any]) -> Callable[..., Any]:
             )
 
         probe = host(*(np.zeros(values[i].shape, values[i].dtype) for i in where))
-        shape = jax.ShapeDtypeStruct(probe.shape, probe.dtype)  # type: ignore[no-untyped-call]
+        shape = jax.ShapeDtypeStruct(probe.shape, probe.dtype)
         traced = [values[i] for i in where]
         return jax.pure_callback(host, shape, *traced, vmap_method="sequential")
 
