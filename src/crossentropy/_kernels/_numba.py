@@ -494,6 +494,9 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
             xr, m, buf, lob, exact or mode == _LOGSUMEXP, mode == _SOFTMAX, orow
         )
         l1p = log1p_dd(s_hi, s_lo)
+        if mode == _LOGSUMEXP and m < 0.0 and l1p >= -0.5 * m and l1p <= -2.0 * m:
+            status[i] = _REFERENCE  # m + log1p(S) cancels: the core's double-double
+            continue
         lse[i] = m + l1p
         if mode == _SOFTMAX:
             q_hi, q_lo = inv_dd(1.0, s_hi, s_lo)
