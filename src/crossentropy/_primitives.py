@@ -9,16 +9,20 @@ and ``e_j = exp(x_j - m)`` for every entry but the (first) argmax, whose ``e`` i
 
 which is a sum of two non-negative terms: no cancellation, and log1p keeps the relative accuracy
 of a tiny S (logits [30, 0, 0] give -log softmax[0] = 1.87e-13, where ``x - logsumexp(x)`` gives 0).
+logsumexp itself cancels for ``m < 0`` and a result near 0 (log-probabilities): those rows are
+recomputed in double-double (:func:`_lse_cancelling`).
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _kernels
-from ._fp import INV_LN2, LN2_HI, LN2_LO, SCALE_EXP, SCALE_INV, two_sum_low
+from ._fp import INV_LN2, LN2_HI, LN2_LO, SCALE_EXP, SCALE_INV, two_prod, two_sum_low
 from ._kernels import RowStatus, SoftmaxMode
 from ._namespace import (
     array_namespace,
@@ -226,10 +230,114 @@ def _is_exact_shift(xp: Any, in_dtype: Any, cdt: Any) -> bool:
 
 
 def _logsumexp_core(xp: Any, xl: Any, exact: bool) -> Any:
-    """logsumexp of each row of ``xl`` (compute dtype, class axis last, ``C >= 1``), keepdims."""
+    """logsumexp of each row of ``xl`` (compute dtype, class axis last, ``C >= 1``), keepdims.
+
+    Where ``m + log1p(S)`` cancels (``m < 0``, ``log1p(S)`` within a factor 2 of ``-m``: a row
+    of log-probabilities, whose logsumexp is ~0) the rows are recomputed in double-double
+    (:func:`_lse_cancelling`); elsewhere that costs nothing.
+    """
     with np.errstate(all="ignore"):
         sh = shift_exp(xp, xl, exact_shift=exact)
-        return xp.where(sh.m == -np.inf, -np.inf, sh.m + sh.log1p_s)
+        lse = sh.m + sh.log1p_s
+        cancel = _cancels(xp, sh.m, sh.log1p_s)
+        if bool(xp.any(cancel)):
+            lse = xp.where(cancel, _lse_cancelling(xp, xl, sh), lse)
+        return xp.where(sh.m == -np.inf, -np.inf, lse)
+
+
+def _cancels(xp: Any, m: Any, l1p: Any) -> Any:
+    """Where ``m + l1p`` cancels: ``m < 0`` and ``l1p`` in ``[-m/2, -2m]`` (the sum is exact)."""
+    return xp.logical_and(m < 0.0, xp.logical_and(l1p >= -0.5 * m, l1p <= -2.0 * m))
+
+
+# 1/n! as double-doubles (exact rationals rounded twice), n = 0 .. 26: the Taylor series of exp
+# on |r| <= ln(2)/2 to below 2**-110.
+_INV_FACT = [
+    (float(f), float(f - Fraction(float(f))))
+    for f in (Fraction(1, math.factorial(n)) for n in range(27))
+]
+#: ``ln 2 - LN2_HI - LN2_LO`` rounded: ln 2 to about 2**-138 in three parts.
+_LN2_LO2 = 1.1612227229362532e-26
+
+
+def _dd_add(xp: Any, ah: Any, al: Any, bh: Any, bl: Any) -> tuple[Any, Any]:
+    s = ah + bh
+    e = two_sum_low(ah, bh, s) + (al + bl)
+    hi = s + e
+    return hi, e - (hi - s)
+
+
+def _dd_mul(xp: Any, ah: Any, al: Any, bh: Any, bl: Any) -> tuple[Any, Any]:
+    p, e = two_prod(ah, bh)
+    e = e + (ah * bl + al * bh)
+    hi = p + e
+    return hi, e - (hi - p)
+
+
+def _expm1_reduced(xp: Any, dh: Any, dl: Any) -> tuple[Any, Any, Any]:
+    """``(k, qh, ql)`` with ``exp(dh + dl) = 2**k (1 + q)``, ``q`` a double-double to about
+    2**-104 relative, ``|dh| <= 745``: Cody-Waite with ln 2 in three parts, then the Taylor
+    series of ``expm1`` in double-double arithmetic (no constant term: a tiny ``q`` keeps its
+    relative accuracy)."""
+    k = xp.round(dh * INV_LN2)
+    r_hi = dh - k * LN2_HI  # exact
+    p, e = two_prod(-k, LN2_LO)
+    rh, rl = _dd_add(xp, r_hi, dl - k * _LN2_LO2, p, e)
+    ph = xp.full_like(rh, _INV_FACT[-1][0])
+    pl = xp.full_like(rh, _INV_FACT[-1][1])
+    for ch, cl in reversed(_INV_FACT[1:-1]):
+        ph, pl = _dd_mul(xp, ph, pl, rh, rl)
+        ph, pl = _dd_add(xp, ph, pl, ch, cl)
+    qh, ql = _dd_mul(xp, ph, pl, rh, rl)
+    return k, qh, ql
+
+
+def _ldexp(xp: Any, v: Any, k: Any) -> Any:
+    if is_numpy(xp):
+        return np.ldexp(v, k.astype(np.int64))
+    return v * xp.pow(xp.full_like(v, 2.0), k)  # pragma: no cover - non-NumPy arrays
+
+
+def _exp_dd2(xp: Any, dh: Any, dl: Any) -> tuple[Any, Any]:
+    """``exp(dh + dl)`` as a double-double to about 2**-104 relative, ``|dh| <= 745``."""
+    k, qh, ql = _expm1_reduced(xp, dh, dl)
+    h, lo = _dd_add(xp, 1.0 + 0.0 * qh, 0.0 * qh, qh, ql)
+    return _ldexp(xp, h, k), _ldexp(xp, lo, k)
+
+
+def _expm1_dd2(xp: Any, d: Any) -> tuple[Any, Any]:
+    """``expm1(d)`` as a double-double to about 2**-104 relative, ``|d| <= 700``."""
+    k, qh, ql = _expm1_reduced(xp, d, 0.0 * d)
+    h, lo = _dd_add(xp, 1.0 + 0.0 * qh, 0.0 * qh, qh, ql)
+    h, lo = _dd_add(xp, _ldexp(xp, h, k), _ldexp(xp, lo, k), -1.0 + 0.0 * qh, 0.0 * qh)
+    return xp.where(k == 0, qh, h), xp.where(k == 0, ql, lo)
+
+
+def _lse_cancelling(xp: Any, xl: Any, sh: Shifted) -> Any:
+    """``m + log1p(S)`` with ``S`` and ``log1p(S)`` double-double, rounded once.
+
+    Each ``exp(x_j - m)`` from :func:`_exp_dd2` on the exact difference (TwoSum), summed in
+    double-double; ``L0 = log1p(S_hi)`` is corrected by one Newton step on ``expm1``:
+    ``log1p(S) = L0 + log1p(u)``, ``u = (S - expm1(L0)) / (1 + expm1(L0))``. Where the caller
+    uses it, ``m + L0`` is exact (Sterbenz), so the result is rounded once.
+    """
+    m = sh.m
+    fin = xp.isfinite(xl)
+    diff = xp.where(fin, xl - m, 0.0)
+    low = xp.where(fin, two_sum_low(xl, -m, diff), 0.0)
+    eh, el = _exp_dd2(xp, xp.maximum(diff, -745.0), low)
+    dead = xp.logical_or(sh.is_arg, xp.logical_or(diff < -745.0, xp.logical_not(fin)))
+    eh = xp.where(dead, 0.0, eh)
+    el = xp.where(dead, 0.0, el)
+    s_hi, s_lo = dd_sum(xp, eh, -1)
+    s_lo = xp.sum(el, axis=-1) if s_lo is None else s_lo + xp.sum(el, axis=-1)
+    s_hi, s_lo = _dd_add(xp, s_hi, s_lo, 0.0 * s_hi, 0.0 * s_hi)
+    s_hi, s_lo = s_hi[..., None], s_lo[..., None]
+    l0 = xp.log1p(s_hi)
+    eh0, el0 = _expm1_dd2(xp, l0)
+    th, _ = _dd_add(xp, s_hi, s_lo, -eh0, -el0)
+    u = th / (1.0 + eh0)
+    return (m + l0) + (u - 0.5 * u * u)
 
 
 def _log_softmax_core(xp: Any, xl: Any, exact: bool) -> Any:
@@ -292,6 +400,9 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Any:
 
     The maximum term is split out, so the correction is computed by ``log1p`` with full relative
     accuracy; float64 inputs carry the rounding error of each ``x_j - m`` into the exponential.
+    Where ``m < 0`` and the result is near 0 (a row of log-probabilities), ``m + log1p(S)``
+    would cancel: there it is computed in double-double and rounded once, leaving an error of
+    about ``2**-104 |m|`` (see docs/accuracy.md).
 
     Parameters
     ----------

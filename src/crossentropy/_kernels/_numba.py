@@ -494,6 +494,14 @@ def softmax_rows(x, mode, exact, out, lse, status, i0, i1):
             xr, m, buf, lob, exact or mode == _LOGSUMEXP, mode == _SOFTMAX, orow
         )
         l1p = log1p_dd(s_hi, s_lo)
+        if mode == _LOGSUMEXP and m < 0.0 and l1p >= -0.5 * m and l1p <= -2.0 * m:
+            status[i] = _REFERENCE  # m + log1p(S) cancels: the core's double-double
+            continue
+        if exact and mode != _SOFTMAX and s_hi < TINY:
+            # a (nearly) subnormal S is a sum of exponentials each rounded to an absolute
+            # 2**-1075 (6.8 ulp seen in log_softmax at the maximum): the core scales by e^600
+            status[i] = _REFERENCE
+            continue
         lse[i] = m + l1p
         if mode == _SOFTMAX:
             q_hi, q_lo = inv_dd(1.0, s_hi, s_lo)
