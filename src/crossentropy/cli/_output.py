@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -24,6 +25,50 @@ SUMMARY_CLASSES = 20
 
 def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
+
+
+class PerClass(Sequence[dict[str, Any]]):
+    """The per-class table, one entry (a dict) per class, made when it is read.
+
+    With 200,000 classes the entries as dicts take about 40 MiB; the summary shows only
+    :data:`SUMMARY_CLASSES` of them (:meth:`highest_loss`), so they are not all held at once.
+    """
+
+    def __init__(
+        self, names: list[str] | None, count: Any, loss: Any, weight: Any, correct: Any
+    ) -> None:
+        self._names, self._count = names, count
+        self._loss, self._weight, self._correct = loss, weight, correct
+
+    def __len__(self) -> int:
+        return len(self._count)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        c = range(len(self))[i]
+        entry: dict[str, Any] = {"class": c}
+        if self._names is not None:
+            entry["name"] = self._names[c]
+        entry["count"] = int(self._count[c])
+        entry["loss"] = _ratio(float(self._loss[c]), float(self._weight[c]))
+        entry["accuracy"] = _ratio(float(self._correct[c]), float(self._weight[c]))
+        return entry
+
+    def highest_loss(self, n: int) -> list[dict[str, Any]]:
+        """The ``n`` entries of highest loss (classes without one last), ties in class order."""
+        keys = [-(e if e is not None else -1.0) for e in map(self._mean_loss, range(len(self)))]
+        order = sorted(range(len(self)), key=keys.__getitem__)[:n]
+        return [self[c] for c in order]
+
+    def _mean_loss(self, c: int) -> float | None:
+        return _ratio(float(self._loss[c]), float(self._weight[c]))
 
 
 def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[str, Any]:
@@ -57,16 +102,13 @@ def build_result(acc: Accumulator, opts: Options, plan: Plan, why: str) -> dict[
         )
 
     names = _class_names(plan, opts)
-    cl, cwt, cc = acc.class_loss.value(), acc.class_weight.value(), acc.class_correct.value()
-    per_class = []
-    for c in range(opts.classes_out):
-        entry: dict[str, Any] = {"class": c}
-        if names is not None:
-            entry["name"] = names[c]
-        entry["count"] = int(acc.class_count[c])
-        entry["loss"] = _ratio(float(cl[c]), float(cwt[c]))
-        entry["accuracy"] = _ratio(float(cc[c]), float(cwt[c]))
-        per_class.append(entry)
+    per_class = PerClass(
+        names,
+        acc.class_count[: opts.classes_out],
+        acc.class_loss.value(),
+        acc.class_weight.value(),
+        acc.class_correct.value(),
+    )
 
     worst = []
     for loss, _, _, info in acc.worst_sorted():
@@ -231,7 +273,7 @@ def _finite_only(x: Any, pointer: str, flags: dict[str, str]) -> Any:
     """``x`` with its non-finite floats replaced by None, each recorded in ``flags``."""
     if isinstance(x, dict):
         return {k: _finite_only(v, f"{pointer}/{_escape(str(k))}", flags) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple, PerClass)):
         return [_finite_only(v, f"{pointer}/{i}", flags) for i, v in enumerate(x)]
     if isinstance(x, float) and not math.isfinite(x):
         flags[pointer] = "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
@@ -328,9 +370,7 @@ def print_summary(result: dict[str, Any], console: Any) -> None:
     shown = classes
     title = "per class" if sig["kind"] != "multilabel" else "per label"
     if len(classes) > SUMMARY_CLASSES:
-        shown = sorted(classes, key=lambda e: -(e["loss"] if e["loss"] is not None else -1.0))[
-            :SUMMARY_CLASSES
-        ]
+        shown = classes.highest_loss(SUMMARY_CLASSES)
         title += f" (the {SUMMARY_CLASSES} with the highest loss of {len(classes)}; --json has all)"
     ct = Table(title=title, box=box.SIMPLE, title_justify="left")
     ct.add_column("class")
