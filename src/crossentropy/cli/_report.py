@@ -136,18 +136,46 @@ def _per_class(ax: Any, result: dict[str, Any]) -> None:
     ax.set_title(f"loss per {what}{more}")
 
 
-def render_report(result: dict[str, Any], kind: str) -> bytes:
-    """The report's bytes (PNG, or a self-contained HTML page embedding the PNG)."""
-    fig = _figure(result)
+def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    png = buf.getvalue()
+    return buf.getvalue()
+
+
+def _page(title: str, rows: list[tuple[str, Any]], alt: str, png: bytes) -> bytes:
+    """A self-contained HTML page: a table of ``rows`` (None shown as '-') and the PNG."""
+    body = "\n".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape('-' if v is None else str(v))}</td></tr>"
+        for k, v in rows
+    )
+    img = base64.b64encode(png).decode("ascii")
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{title}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+        "img{max-width:100%}</style></head><body>\n"
+        f"<h1>{title}</h1>\n"
+        f"<table>\n{body}\n</table>\n"
+        f"<img alt='{alt}' "
+        f"src='data:image/png;base64,{img}'>\n"
+        "</body></html>\n"
+    ).encode()
+
+
+def render_report(result: dict[str, Any], kind: str) -> bytes:
+    """The report's bytes (PNG, or a self-contained HTML page embedding the PNG)."""
+    png = _png(_figure(result))
     if kind == "png":
         return png
-    return _html(result, png).encode("utf-8")
+    return _page(
+        "crossentropy report",
+        _html_rows(result),
+        "reliability diagram, loss histogram, per-class loss",
+        png,
+    )
 
 
-def _html(result: dict[str, Any], png: bytes) -> str:
+def _html_rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
     sig, inp = result["signature"], result["inputs"]
     rows = [
         ("loss function", sig["loss"] + f" ({sig['kind']})"),
@@ -162,22 +190,7 @@ def _html(result: dict[str, Any], png: bytes) -> str:
         ("ECE (15 bins)", result["ece"]),
         ("crossentropy version", sig["version"]),
     ]
-    body = "\n".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape('-' if v is None else str(v))}</td></tr>"
-        for k, v in rows
-    )
-    img = base64.b64encode(png).decode("ascii")
-    return (
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-        "<title>crossentropy report</title>"
-        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
-        "img{max-width:100%}</style></head><body>\n"
-        "<h1>crossentropy report</h1>\n"
-        f"<table>\n{body}\n</table>\n"
-        f"<img alt='reliability diagram, loss histogram, per-class loss' "
-        f"src='data:image/png;base64,{img}'>\n"
-        "</body></html>\n"
-    )
+    return rows
 
 
 A_COLOUR, B_COLOUR = "#4C72B0", "#DD8452"
@@ -250,10 +263,7 @@ def _comparison_figure(result: dict[str, Any]) -> Any:
 
 def render_comparison(result: dict[str, Any], kind: str) -> bytes:
     """The comparison report's bytes (PNG, or an HTML page embedding it)."""
-    fig = _comparison_figure(result)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    png = buf.getvalue()
+    png = _png(_comparison_figure(result))
     if kind == "png":
         return png
     diff, boot = result["difference"], result["difference"]["bootstrap"]
@@ -278,22 +288,12 @@ def render_comparison(result: dict[str, Any], kind: str) -> bytes:
         ),
         ("signature", result["signature_line"]),
     ]
-    body = "\n".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape('-' if v is None else str(v))}</td></tr>"
-        for k, v in rows
+    return _page(
+        "crossentropy compare",
+        rows,
+        "bootstrap distribution, reliability of A and B, per-class differences",
+        png,
     )
-    img = base64.b64encode(png).decode("ascii")
-    return (
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-        "<title>crossentropy compare</title>"
-        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
-        "img{max-width:100%}</style></head><body>\n"
-        "<h1>crossentropy compare</h1>\n"
-        f"<table>\n{body}\n</table>\n"
-        f"<img alt='bootstrap distribution, reliability of A and B, per-class differences' "
-        f"src='data:image/png;base64,{img}'>\n"
-        "</body></html>\n"
-    ).encode()
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -34,7 +34,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import numpy as np
 
@@ -716,6 +716,39 @@ def gzip_damage(path: str, err: BaseException) -> CLIError:
     return CLIError(f"{path}: not a readable gzip file ({what}).")
 
 
+T = TypeVar("T")
+
+
+def nonblank_lines(
+    path: str, f: Any, n: int, line: int, convert: Callable[[str, int], T]
+) -> tuple[list[T], list[int], int, int]:
+    """Up to ``n`` non-blank lines of the text stream ``f``, each passed to ``convert(text,
+    number)`` as it is read: ``(items, their 1-based line numbers, the last line number read,
+    the characters read)``. ``line`` is the number of lines read before. A line that is not
+    UTF-8 or a damaged gzip stream is a one-line error naming the file (and the line)."""
+    items: list[T] = []
+    numbers: list[int] = []
+    nchars = 0
+    try:
+        while len(items) < n:
+            batch = list(islice(f, n - len(items)))
+            if not batch:
+                break
+            for text in batch:
+                line += 1
+                nchars += len(text)
+                if text.strip():
+                    items.append(convert(text, line))
+                    numbers.append(line)
+    except UnicodeDecodeError:
+        raise CLIError(
+            f"{path}: line {line + 1}: not UTF-8 text; save the file as UTF-8."
+        ) from None
+    except GZIP_ERRORS as err:
+        raise gzip_damage(path, err) from None
+    return items, numbers, line, nchars
+
+
 def _first_lines(path: str, count: int) -> list[tuple[int, str]]:
     """Up to ``count`` non-blank lines of a text file, with their 1-based numbers."""
     out: list[tuple[int, str]] = []
@@ -820,25 +853,10 @@ class CsvReader(Reader):
         self.bytes_read = 0
 
     def _next_lines(self, n: int) -> tuple[list[str], list[int]]:
-        lines: list[str] = []
-        numbers: list[int] = []
-        try:
-            while len(lines) < n:
-                batch = list(islice(self._f, n - len(lines)))
-                if not batch:
-                    break
-                for line in batch:
-                    self._line += 1
-                    self.bytes_read += len(line)
-                    if line.strip():
-                        lines.append(line)
-                        numbers.append(self._line)
-        except UnicodeDecodeError:
-            raise CLIError(
-                f"{self.path}: line {self._line + 1}: not UTF-8 text; save the file as UTF-8."
-            ) from None
-        except GZIP_ERRORS as err:
-            raise gzip_damage(self.path, err) from None
+        lines, numbers, self._line, nbytes = nonblank_lines(
+            self.path, self._f, n, self._line, lambda line, _: line
+        )
+        self.bytes_read += nbytes
         return lines, numbers
 
     def _check_fields(self, lines: list[str], numbers: list[int]) -> None:
@@ -1303,25 +1321,10 @@ class JsonlReader(Reader):
         self._line = 0
 
     def _records(self, n: int) -> tuple[list[dict[str, Any]], list[int]]:
-        out: list[dict[str, Any]] = []
-        numbers: list[int] = []
-        try:
-            while len(out) < n:
-                batch = list(islice(self._f, n - len(out)))
-                if not batch:
-                    break
-                for line in batch:
-                    self._line += 1
-                    if line.strip():
-                        out.append(_parse_record(self.path, line, self._line))
-                        numbers.append(self._line)
-        except UnicodeDecodeError:
-            raise CLIError(
-                f"{self.path}: line {self._line + 1}: not UTF-8 text; save the file as UTF-8."
-            ) from None
-        except GZIP_ERRORS as err:
-            raise gzip_damage(self.path, err) from None
-        return out, numbers
+        records, numbers, self._line, _ = nonblank_lines(
+            self.path, self._f, n, self._line, lambda line, k: _parse_record(self.path, line, k)
+        )
+        return records, numbers
 
     def read(self, n: int) -> dict[str, Any]:
         records, numbers = self._records(n)
